@@ -1,3 +1,3 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.Run();
+using BgeVectorDb.Server.Hosting;
+
+return await ServerHost.RunAsync(args);

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Index;
+using BgeVectorDb.Core.Search;
+
+namespace BgeVectorDb.Core.Collections;
+
+public sealed partial class Collection
+{
+    /// <summary>Text query: instruction + embed -> ANN top-N (filtered) -> cross-encoder rerank -> top-k.</summary>
+    public async Task<SearchResult> SearchAsync(TextQuery query, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        if (string.IsNullOrWhiteSpace(query.Text)) EngineException.ThrowInvalid("query", "must not be empty");
+        if (query.Text.Length > _limits.MaxQueryLength)
+        {
+            EngineException.ThrowInvalid("query", $"{query.Text.Length} characters exceeds the limit max_query_length={_limits.MaxQueryLength}");
+        }
+        var (k, candidates) = ValidateOptions(query.Options);
+        var embedder = Embedder ?? throw new EngineException(EngineErrorKind.FailedPrecondition,
+            $"collection '{Name}' has no embedding model: search it by vector");
+        var rerank = query.Rerank ?? Reranker is not null;
+        if (rerank && Reranker is null)
+        {
+            throw new EngineException(EngineErrorKind.FailedPrecondition, $"rerank: collection '{Name}' has no reranker model", "rerank");
+        }
+
+        var t = Stopwatch.GetTimestamp();
+        var vector = await embedder.EmbedQueryAsync(query.Text, query.QueryInstruction ?? Config.QueryInstruction, cancellationToken).ConfigureAwait(false);
+        if (Config.Distance == DistanceKind.Cosine) VectorMath.NormalizeInPlace(vector);
+        var embedUs = ElapsedUs(t);
+
+        var (candidatesFound, annUs, fetchUs, indexUsed) = Retrieve(vector, rerank ? candidates : k, query.Options, excludeId: null, withText: true);
+        if (!rerank)
+        {
+            return Finish(candidatesFound, k, reranked: false, new StageTimings(embedUs, annUs, fetchUs, 0, ElapsedUs(started)), indexUsed);
+        }
+
+        t = Stopwatch.GetTimestamp();
+        var texts = new string[candidatesFound.Count];
+        for (var i = 0; i < texts.Length; i++) texts[i] = candidatesFound[i].Text ?? "";
+        var scores = texts.Length == 0 ? [] : await Reranker!.ScoreAsync(query.Text, texts, cancellationToken).ConfigureAwait(false);
+        var rescored = new List<SearchHit>(candidatesFound.Count);
+        for (var i = 0; i < candidatesFound.Count; i++)
+        {
+            rescored.Add(candidatesFound[i] with { Score = scores[i], RerankScore = scores[i] });
+        }
+        // Best rerank score first; ties keep ANN order.
+        rescored.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.AnnRank.CompareTo(b.AnnRank));
+        var rerankUs = ElapsedUs(t);
+        return Finish(rescored, k, reranked: true, new StageTimings(embedUs, annUs, fetchUs, rerankUs, ElapsedUs(started)), indexUsed);
+    }
+
+    /// <summary>ANN search by a raw vector (no rerank).</summary>
+    public SearchResult SearchByVector(float[] vector, SearchOptions options)
+    {
+        var started = Stopwatch.GetTimestamp();
+        if (vector.Length != Config.Dimension) EngineException.ThrowInvalid("vector", $"expected {Config.Dimension} dimensions, got {vector.Length}");
+        foreach (var x in vector)
+        {
+            if (!float.IsFinite(x)) EngineException.ThrowInvalid("vector", "contains NaN or infinity");
+        }
+        var (k, _) = ValidateOptions(options);
+        var q = (float[])vector.Clone();
+        if (Config.Distance == DistanceKind.Cosine) VectorMath.NormalizeInPlace(q);
+        var (hits, annUs, fetchUs, indexUsed) = Retrieve(q, k, options, excludeId: null, withText: false);
+        return Finish(hits, k, reranked: false, new StageTimings(0, annUs, fetchUs, 0, ElapsedUs(started)), indexUsed);
+    }
+
+    /// <summary>Nearest neighbours of a stored document (the document itself excluded).</summary>
+    public SearchResult SearchByDocument(string id, SearchOptions options)
+    {
+        var started = Stopwatch.GetTimestamp();
+        DocumentValidator.ValidateId(id, "id", _limits);
+        var (k, _) = ValidateOptions(options);
+        float[] q;
+        int internalId;
+        _lock.EnterReadLock();
+        try
+        {
+            if (!_idMap.TryGetValue(id, out internalId)) throw new EngineException(EngineErrorKind.NotFound, $"document '{id}' does not exist in collection '{Name}'");
+            q = ReadVector(internalId);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+        var (hits, annUs, fetchUs, indexUsed) = Retrieve(q, k, options, excludeId: internalId, withText: false);
+        return Finish(hits, k, reranked: false, new StageTimings(0, annUs, fetchUs, 0, ElapsedUs(started)), indexUsed);
+    }
+
+    private (int K, int Candidates) ValidateOptions(SearchOptions options)
+    {
+        if (options.K < 1 || options.K > _limits.MaxK)
+        {
+            EngineException.ThrowInvalid("options.k", $"must be between 1 and max_k={_limits.MaxK}, got {options.K}");
+        }
+        if (options.Candidates < 0 || options.Candidates > _limits.MaxCandidates)
+        {
+            EngineException.ThrowInvalid("options.candidates", $"must be between 0 (default {SearchOptions.DefaultCandidates}) and max_candidates={_limits.MaxCandidates}, got {options.Candidates}");
+        }
+        if (options.Ef < 0) EngineException.ThrowInvalid("options.ef", $"must not be negative, got {options.Ef}");
+        var candidates = options.Candidates == 0 ? SearchOptions.DefaultCandidates : options.Candidates;
+        return (options.K, Math.Max(candidates, options.K));
+    }
+
+    private (List<SearchHit> Hits, long AnnUs, long FetchUs, string IndexUsed) Retrieve(float[] query, int n, SearchOptions options, int? excludeId, bool withText)
+    {
+        var fields = options.Fields ?? ReturnFields.Default;
+        var t = Stopwatch.GetTimestamp();
+        _lock.EnterReadLock();
+        try
+        {
+            Func<int, bool>? predicate = null;
+            if (options.Filter is { } filter)
+            {
+                predicate = id => id != excludeId && _records[id] is { } r && filter.Matches(r.Metadata);
+            }
+            else if (excludeId is { } ex)
+            {
+                predicate = id => id != ex;
+            }
+            var found = _index.Search(query, n, predicate, Math.Max(options.Ef == 0 ? Config.Hnsw.EfSearch : options.Ef, n));
+            var annUs = ElapsedUs(t);
+            t = Stopwatch.GetTimestamp();
+            var hits = new List<SearchHit>(found.Length);
+            for (var i = 0; i < found.Length; i++)
+            {
+                var r = _records[found[i].Id]!;
+                hits.Add(new SearchHit(r.Id, found[i].Score, found[i].Score, null, i + 1,
+                    withText || fields.Text ? r.Text : null,
+                    fields.Metadata ? r.Metadata : null,
+                    fields.Vector ? ReadVector(found[i].Id) : null));
+            }
+            return (hits, annUs, ElapsedUs(t), options.Filter is null ? _index.Kind : _index.Kind + "_filtered");
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    private static SearchResult Finish(List<SearchHit> hits, int k, bool reranked, StageTimings timings, string indexUsed)
+    {
+        if (hits.Count > k) hits.RemoveRange(k, hits.Count - k);
+        return new SearchResult(hits, timings, reranked, indexUsed);
+    }
+}

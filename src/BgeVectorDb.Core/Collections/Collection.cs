@@ -1,0 +1,258 @@
+using System.Diagnostics;
+using BgeVectorDb.Core.Embedding;
+using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Index;
+using BgeVectorDb.Core.Reranking;
+using BgeVectorDb.Core.Storage;
+
+namespace BgeVectorDb.Core.Collections;
+
+/// <summary>Result of an upsert batch: counts and the WAL position that made it durable.</summary>
+public sealed record UpsertResult(int Upserted, int Replaced, long WalPosition);
+
+public sealed record DeleteResult(int Deleted, long WalPosition);
+
+public sealed record CollectionStatistics(long Documents, long Deleted, int Dimension, string IndexKind, long MemoryBytes, long DiskBytes, long WalTail);
+
+/// <summary>
+/// One collection: documents, vectors and their index, plus the log that makes writes durable.
+/// Writes are validated whole, embedded outside any lock, logged (durable), then applied under a
+/// short write lock; searches share a read lock.
+/// </summary>
+public sealed partial class Collection : IAsyncDisposable
+{
+    private readonly EngineLimits _limits;
+    private readonly IWriteAheadLog? _wal;
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly Dictionary<string, int> _idMap = new(StringComparer.Ordinal);
+    private readonly List<Record?> _records = [];
+    private readonly Stack<int> _freeIds = new();
+    private readonly IVectorIndex _index;
+    private long _deletedTotal;
+
+    internal Collection(string name, CollectionConfig config, long createdAtMs, ITextEmbedder? embedder, IReranker? reranker,
+        EngineLimits limits, IWriteAheadLog? wal)
+    {
+        Name = name;
+        Config = config;
+        CreatedAtMs = createdAtMs;
+        Embedder = embedder;
+        Reranker = reranker;
+        _limits = limits;
+        _wal = wal;
+        _index = new ExactIndex(config.Dimension, config.Distance);
+    }
+
+    public string Name { get; }
+
+    public CollectionConfig Config { get; }
+
+    public long CreatedAtMs { get; }
+
+    public ITextEmbedder? Embedder { get; }
+
+    public IReranker? Reranker { get; }
+
+    public long Count
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try { return _idMap.Count; }
+            finally { _lock.ExitReadLock(); }
+        }
+    }
+
+    public CollectionStatistics GetStatistics()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return new CollectionStatistics(_idMap.Count, _deletedTotal, Config.Dimension, _index.Kind, _index.MemoryBytes,
+                _wal?.SizeBytes ?? 0, _wal?.TailPosition ?? 0);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Inserts or replaces a batch. Returns once the batch is durable and visible. A rejected
+    /// batch writes nothing.</summary>
+    public async Task<UpsertResult> UpsertAsync(IReadOnlyList<Document> documents, CancellationToken cancellationToken = default)
+    {
+        DocumentValidator.ValidateBatch(documents, Config, _limits);
+        var prepared = await PrepareAsync(documents, cancellationToken).ConfigureAwait(false);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Past this point the write is not cancelled: once logged it must also be applied.
+            var position = _wal is null ? 0 : await _wal.AppendAsync(new UpsertEntry(prepared), CancellationToken.None).ConfigureAwait(false);
+            var replaced = ApplyUpsert(prepared);
+            return new UpsertResult(prepared.Length, replaced, position);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>Deletes documents by id; unknown ids are ignored. Durable on return.</summary>
+    public async Task<DeleteResult> DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    {
+        DocumentValidator.ValidateIds(ids, _limits);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var position = _wal is null ? 0 : await _wal.AppendAsync(new DeleteEntry(ids.ToArray()), CancellationToken.None).ConfigureAwait(false);
+            return new DeleteResult(ApplyDelete(ids), position);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>Reads documents by id, in request order; ids not found are listed separately.</summary>
+    public (IReadOnlyList<StoredDocument> Found, IReadOnlyList<string> Missing) Get(IReadOnlyList<string> ids, ReturnFields fields)
+    {
+        DocumentValidator.ValidateIds(ids, _limits);
+        var found = new List<StoredDocument>(ids.Count);
+        var missing = new List<string>();
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (var id in ids)
+            {
+                if (_idMap.TryGetValue(id, out var internalId) && _records[internalId] is { } r)
+                {
+                    found.Add(new StoredDocument(r.Id, fields.Text ? r.Text : "", fields.Metadata ? r.Metadata : Document.NoMetadata,
+                        fields.Vector ? ReadVector(internalId) : []));
+                }
+                else
+                {
+                    missing.Add(id);
+                }
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+        return (found, missing);
+    }
+
+    /// <summary>Applies logged entries during recovery (no validation, no logging).</summary>
+    internal void Replay(WalEntry entry)
+    {
+        switch (entry)
+        {
+            case UpsertEntry u: ApplyUpsert(u.Documents); break;
+            case DeleteEntry d: ApplyDelete(d.Ids); break;
+            default: throw new InvalidDataException($"unknown WAL entry {entry.GetType().Name}");
+        }
+    }
+
+    private async Task<StoredDocument[]> PrepareAsync(IReadOnlyList<Document> documents, CancellationToken cancellationToken)
+    {
+        var vectors = new float[documents.Count][];
+        var toEmbed = new List<int>();
+        for (var i = 0; i < documents.Count; i++)
+        {
+            if (documents[i].Vector is { Length: > 0 } v) vectors[i] = (float[])v.Clone();
+            else toEmbed.Add(i);
+        }
+        if (toEmbed.Count > 0)
+        {
+            var embedder = Embedder ?? throw new EngineException(EngineErrorKind.FailedPrecondition, $"collection '{Name}' has no embedding model");
+            var embedded = await embedder.EmbedDocumentsAsync(toEmbed.Select(i => documents[i].Text).ToArray(), cancellationToken).ConfigureAwait(false);
+            for (var j = 0; j < toEmbed.Count; j++)
+            {
+                if (embedded[j].Length != Config.Dimension)
+                {
+                    throw new EngineException(EngineErrorKind.Internal, $"embedding model returned {embedded[j].Length} dimensions, collection expects {Config.Dimension}");
+                }
+                vectors[toEmbed[j]] = embedded[j];
+            }
+        }
+        var prepared = new StoredDocument[documents.Count];
+        for (var i = 0; i < documents.Count; i++)
+        {
+            if (Config.Distance == DistanceKind.Cosine) VectorMath.NormalizeInPlace(vectors[i]);
+            var d = documents[i];
+            prepared[i] = new StoredDocument(d.Id, d.Text, d.Metadata, vectors[i]);
+        }
+        return prepared;
+    }
+
+    private int ApplyUpsert(IReadOnlyList<StoredDocument> documents)
+    {
+        var replaced = 0;
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach (var d in documents)
+            {
+                if (_idMap.TryGetValue(d.Id, out var internalId))
+                {
+                    replaced++;
+                }
+                else
+                {
+                    internalId = _freeIds.Count > 0 ? _freeIds.Pop() : _records.Count;
+                    if (internalId == _records.Count) _records.Add(null);
+                    _idMap[d.Id] = internalId;
+                }
+                _records[internalId] = new Record(d.Id, d.Text, d.Metadata);
+                _index.Upsert(internalId, d.Vector);
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        return replaced;
+    }
+
+    private int ApplyDelete(IReadOnlyList<string> ids)
+    {
+        var deleted = 0;
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach (var id in ids)
+            {
+                if (!_idMap.Remove(id, out var internalId)) continue;
+                _records[internalId] = null;
+                _index.Delete(internalId);
+                _freeIds.Push(internalId);
+                deleted++;
+            }
+            _deletedTotal += deleted;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        return deleted;
+    }
+
+    private float[] ReadVector(int internalId)
+    {
+        var v = new float[Config.Dimension];
+        _index.TryGetVector(internalId, v);
+        return v;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_wal is not null) await _wal.DisposeAsync().ConfigureAwait(false);
+        _writeGate.Dispose();
+        _lock.Dispose();
+    }
+
+    private static long ElapsedUs(long start) => (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+
+    private sealed record Record(string Id, string Text, IReadOnlyDictionary<string, MetadataValue> Metadata);
+}

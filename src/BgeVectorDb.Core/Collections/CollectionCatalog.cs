@@ -1,0 +1,241 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace BgeVectorDb.Core.Collections;
+
+/// <summary>
+/// All collections of one data folder. The catalog file (<c>catalog.json</c>) lists them durably; each
+/// collection keeps its own write-ahead log under <c>collections/NAME/wal</c>, replayed on open.
+/// With <c>dataDirectory</c> null everything stays in memory (tests, benchmarks).
+/// </summary>
+public sealed partial class CollectionCatalog : IAsyncDisposable
+{
+    private const string Magic = "BGEVDB-CATALOG";
+    private const int FormatVersion = 1;
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    private readonly string? _dataDirectory;
+    private readonly IModelProvider _models;
+    private readonly EngineLimits _limits;
+    private readonly ILogger _logger;
+    private readonly Lock _sync = new();
+    private readonly Dictionary<string, Collection> _collections = new(StringComparer.Ordinal);
+
+    private CollectionCatalog(string? dataDirectory, IModelProvider models, EngineLimits limits, ILogger logger)
+    {
+        _dataDirectory = dataDirectory;
+        _models = models;
+        _limits = limits;
+        _logger = logger;
+    }
+
+    public EngineLimits Limits => _limits;
+
+    /// <summary>Opens the catalog in <paramref name="dataDirectory"/> (created when missing) and recovers
+    /// every collection from its log.</summary>
+    public static CollectionCatalog Open(string? dataDirectory, IModelProvider models, EngineLimits limits, ILogger logger)
+    {
+        var catalog = new CollectionCatalog(dataDirectory, models, limits, logger);
+        if (dataDirectory is not null)
+        {
+            Directory.CreateDirectory(dataDirectory);
+            catalog.Recover();
+        }
+        return catalog;
+    }
+
+    public Collection Create(CollectionSpec spec)
+    {
+        ValidateName(spec.Name, "name");
+        var config = ResolveConfig(spec);
+        lock (_sync)
+        {
+            if (_collections.ContainsKey(spec.Name))
+            {
+                throw new EngineException(EngineErrorKind.AlreadyExists, $"collection '{spec.Name}' already exists");
+            }
+            var created = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var collection = OpenCollection(spec.Name, config, created, fresh: true);
+            _collections.Add(spec.Name, collection);
+            try
+            {
+                SaveCatalog();
+            }
+            catch
+            {
+                _collections.Remove(spec.Name);
+                throw;
+            }
+            LogCreated(spec.Name, config.EmbeddingModel, config.Dimension);
+            return collection;
+        }
+    }
+
+    public Collection Get(string name)
+    {
+        lock (_sync)
+        {
+            if (_collections.TryGetValue(name, out var c)) return c;
+        }
+        if (string.IsNullOrEmpty(name)) EngineException.ThrowInvalid("collection", "must not be empty");
+        EngineException.ThrowCollectionNotFound(name);
+        return null;
+    }
+
+    public IReadOnlyList<Collection> List()
+    {
+        lock (_sync)
+        {
+            return _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal).ToArray();
+        }
+    }
+
+    /// <summary>Deletes a collection and its files.</summary>
+    public async Task DeleteAsync(string name)
+    {
+        Collection collection;
+        lock (_sync)
+        {
+            if (!_collections.Remove(name, out collection!)) EngineException.ThrowCollectionNotFound(name);
+            SaveCatalog();
+        }
+        await collection.DisposeAsync().ConfigureAwait(false);
+        if (_dataDirectory is not null)
+        {
+            var dir = CollectionDirectory(name);
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+        LogDeleted(name);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Collection[] all;
+        lock (_sync)
+        {
+            all = _collections.Values.ToArray();
+            _collections.Clear();
+        }
+        foreach (var c in all) await c.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private CollectionConfig ResolveConfig(CollectionSpec spec)
+    {
+        var embeddingModel = string.IsNullOrEmpty(spec.EmbeddingModel) ? _models.DefaultEmbeddingModel : spec.EmbeddingModel;
+        var hasEmbedder = !string.Equals(embeddingModel, CollectionConfig.None, StringComparison.OrdinalIgnoreCase);
+        int dimension;
+        var instruction = spec.QueryInstruction ?? "";
+        if (hasEmbedder)
+        {
+            var embedder = _models.GetEmbedder(embeddingModel);
+            if (spec.Dimension != 0 && spec.Dimension != embedder.Dimension)
+            {
+                EngineException.ThrowInvalid("config.dimension", $"model '{embeddingModel}' produces {embedder.Dimension}-dimensional vectors, got {spec.Dimension}");
+            }
+            dimension = embedder.Dimension;
+            instruction = spec.QueryInstruction ?? embedder.DefaultQueryInstruction;
+        }
+        else
+        {
+            if (spec.Dimension < 1 || spec.Dimension > _limits.MaxDimension)
+            {
+                EngineException.ThrowInvalid("config.dimension", $"must be between 1 and {_limits.MaxDimension} when embedding_model is 'none', got {spec.Dimension}");
+            }
+            dimension = spec.Dimension;
+            embeddingModel = CollectionConfig.None;
+        }
+        var rerankerModel = string.IsNullOrEmpty(spec.RerankerModel) ? _models.DefaultRerankerModel : spec.RerankerModel;
+        if (!string.Equals(rerankerModel, CollectionConfig.None, StringComparison.OrdinalIgnoreCase))
+        {
+            _models.GetReranker(rerankerModel);
+        }
+        else
+        {
+            rerankerModel = CollectionConfig.None;
+        }
+        var hnsw = spec.Hnsw ?? HnswParameters.Default;
+        var d = HnswParameters.Default;
+        hnsw = new HnswParameters(hnsw.M == 0 ? d.M : hnsw.M, hnsw.EfConstruction == 0 ? d.EfConstruction : hnsw.EfConstruction, hnsw.EfSearch == 0 ? d.EfSearch : hnsw.EfSearch);
+        if (hnsw.M is < 2 or > 128) EngineException.ThrowInvalid("config.hnsw.m", $"must be between 2 and 128, got {hnsw.M}");
+        if (hnsw.EfConstruction is < 1 or > 4096) EngineException.ThrowInvalid("config.hnsw.ef_construction", $"must be between 1 and 4096, got {hnsw.EfConstruction}");
+        if (hnsw.EfSearch is < 1 or > 100_000) EngineException.ThrowInvalid("config.hnsw.ef_search", $"must be between 1 and 100000, got {hnsw.EfSearch}");
+        return new CollectionConfig(embeddingModel, dimension, spec.Distance ?? DistanceKind.Cosine, hnsw, rerankerModel, instruction);
+    }
+
+    private Collection OpenCollection(string name, CollectionConfig config, long createdAtMs, bool fresh)
+    {
+        var embedder = config.HasEmbedder ? _models.GetEmbedder(config.EmbeddingModel) : null;
+        var reranker = config.HasReranker ? _models.GetReranker(config.RerankerModel) : null;
+        IWriteAheadLog? wal = null;
+        if (_dataDirectory is not null)
+        {
+            var dir = CollectionDirectory(name);
+            if (fresh && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            wal = FasterLogWal.Open(Path.Combine(dir, "wal"));
+        }
+        var collection = new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal);
+        if (wal is not null && !fresh)
+        {
+            var entries = 0;
+            foreach (var (_, entry) in wal.ReadAll())
+            {
+                collection.Replay(entry);
+                entries++;
+            }
+            LogRecovered(name, entries, collection.Count);
+        }
+        return collection;
+    }
+
+    private string CollectionDirectory(string name) => Path.Combine(_dataDirectory!, "collections", name);
+
+    private string CatalogPath => Path.Combine(_dataDirectory!, "catalog.json");
+
+    private void SaveCatalog()
+    {
+        if (_dataDirectory is null) return;
+        var entries = _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal)
+            .Select(c => new CatalogEntry(c.Name, c.CreatedAtMs, c.Config)).ToArray();
+        AtomicFile.Write(CatalogPath, Magic, FormatVersion, JsonSerializer.Serialize(entries, Json));
+    }
+
+    private void Recover()
+    {
+        if (!File.Exists(CatalogPath)) return;
+        var entries = JsonSerializer.Deserialize<CatalogEntry[]>(AtomicFile.Read(CatalogPath, Magic, FormatVersion), Json)
+            ?? throw new InvalidDataException($"{CatalogPath}: empty catalog");
+        foreach (var e in entries)
+        {
+            _collections[e.Name] = OpenCollection(e.Name, e.Config, e.CreatedAtMs, fresh: false);
+        }
+    }
+
+    /// <summary>1..64 characters of [A-Za-z0-9_-], starting with a letter or digit (safe as a folder name).</summary>
+    public static void ValidateName(string name, string field)
+    {
+        if (string.IsNullOrEmpty(name)) EngineException.ThrowInvalid(field, "must not be empty");
+        if (!NamePattern().IsMatch(name))
+        {
+            EngineException.ThrowInvalid(field, $"'{name}' is not a valid collection name: use 1-64 characters of A-Z a-z 0-9 _ -, starting with a letter or digit");
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+    private static partial Regex NamePattern();
+
+    private sealed record CatalogEntry(string Name, long CreatedAtMs, CollectionConfig Config);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created collection {Name} (model {Model}, dimension {Dimension})")]
+    private partial void LogCreated(string name, string model, int dimension);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted collection {Name}")]
+    private partial void LogDeleted(string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Recovered collection {Name}: replayed {Entries} log entries, {Documents} documents")]
+    private partial void LogRecovered(string name, int entries, long documents);
+}

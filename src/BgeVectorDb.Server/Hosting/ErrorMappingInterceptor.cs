@@ -1,0 +1,108 @@
+using BgeVectorDb.Core.Errors;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace BgeVectorDb.Server.Hosting;
+
+/// <summary>
+/// The one place that turns engine errors into gRPC statuses. Each EngineErrorKind maps to the code a
+/// client can act on; InvalidArgument also carries a google.rpc.BadRequest with the field at fault.
+/// Anything else escaping a service is a bug: INTERNAL, logged with its stack, message kept generic.
+/// </summary>
+internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(requestStream, context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(requestStream, responseStream, context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
+    internal RpcException Map(Exception exception, ServerCallContext context)
+    {
+        switch (exception)
+        {
+            case EngineException e:
+                var status = new Google.Rpc.Status { Code = (int)ToCode(e.Kind), Message = e.Message };
+                if (e.Kind == EngineErrorKind.InvalidArgument && e.Field is not null)
+                {
+                    status.Details.Add(Any.Pack(new BadRequest
+                    {
+                        FieldViolations = { new BadRequest.Types.FieldViolation { Field = e.Field, Description = e.Message } },
+                    }));
+                }
+                if (e.Kind == EngineErrorKind.Internal) LogInternal(e, context.Method);
+                return status.ToRpcException();
+            case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
+                return new RpcException(new Grpc.Core.Status(context.Deadline < DateTime.UtcNow ? StatusCode.DeadlineExceeded : StatusCode.Cancelled,
+                    "the call was cancelled or its deadline passed"));
+            default:
+                LogInternal(exception, context.Method);
+                return new RpcException(new Grpc.Core.Status(StatusCode.Internal, $"internal error in {context.Method}; see the server log"));
+        }
+    }
+
+    /// <summary>Why each kind maps as it does: NotFound/AlreadyExists/InvalidArgument are the client's
+    /// to fix; ResourceExhausted is retryable after backoff; FailedPrecondition needs a different call
+    /// for this collection's setup; Unavailable is retryable as is; Internal is ours.</summary>
+    internal static StatusCode ToCode(EngineErrorKind kind) => kind switch
+    {
+        EngineErrorKind.InvalidArgument => StatusCode.InvalidArgument,
+        EngineErrorKind.NotFound => StatusCode.NotFound,
+        EngineErrorKind.AlreadyExists => StatusCode.AlreadyExists,
+        EngineErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
+        EngineErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
+        EngineErrorKind.Unavailable => StatusCode.Unavailable,
+        _ => StatusCode.Internal,
+    };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error in {Method}")]
+    private partial void LogInternal(Exception exception, string method);
+}

@@ -1,0 +1,124 @@
+using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Server.Services;
+using Grpc.Health.V1;
+using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace BgeVectorDb.Server.Hosting;
+
+/// <summary>Builds and runs the gRPC host. Options come from appsettings.json, environment variables
+/// (BGEVDB_ prefix, e.g. BGEVDB_Server__DataDirectory) and the command line (--Server:Listen=...),
+/// validated at start.</summary>
+public static partial class ServerHost
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        WebApplication app;
+        try
+        {
+            app = Build(args);
+        }
+        catch (OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync("bgevectordb: invalid configuration: " + string.Join("; ", ex.Failures));
+            return 2;
+        }
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (Exception ex) when (StartupFailure(ex) is { } message)
+        {
+            await Console.Error.WriteLineAsync("bgevectordb: cannot start: " + message);
+            await app.DisposeAsync();
+            return 3;
+        }
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("BgeVectorDb.Server");
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        LogListening(logger, string.Join(", ", addresses));
+        app.Services.GetRequiredService<HealthServiceImpl>().SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
+        await app.WaitForShutdownAsync();
+        await app.DisposeAsync();
+        return 0;
+    }
+
+    internal static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddEnvironmentVariables("BGEVDB_");
+        builder.Configuration.AddCommandLine(args);
+
+        builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<InferenceOptions>().Bind(builder.Configuration.GetSection(InferenceOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<EngineLimits>().Bind(builder.Configuration.GetSection("Limits"));
+
+        var server = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        builder.WebHost.UseUrls(server.Listen);
+        builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2));
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(server.ShutdownTimeoutSeconds));
+
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = server.MaxReceiveMessageBytes;
+            o.Interceptors.Add<ErrorMappingInterceptor>();
+        });
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddSingleton<HealthServiceImpl>(_ =>
+        {
+            var health = new HealthServiceImpl();
+            health.SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
+            return health;
+        });
+        builder.Services.AddSingleton<ServerClock>();
+        builder.Services.AddSingleton<ModelHost>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
+            return CollectionCatalog.Open(Path.GetFullPath(options.DataDirectory), sp.GetRequiredService<ModelHost>(),
+                sp.GetRequiredService<IOptions<EngineLimits>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger<CollectionCatalog>());
+        });
+        // Open models and collections at start, not on the first call.
+        builder.Services.AddHostedService<EngineStartup>();
+
+        var app = builder.Build();
+        app.MapGrpcService<CollectionsService>();
+        app.MapGrpcService<DocumentsService>();
+        app.MapGrpcService<SearchService>();
+        app.MapGrpcService<MiningService>();
+        app.MapGrpcService<AdminService>();
+        app.MapGrpcService<HealthServiceImpl>();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+
+    private static string? StartupFailure(Exception ex) => ex switch
+    {
+        OptionsValidationException o => "invalid configuration: " + string.Join("; ", o.Failures),
+        IOException or InvalidDataException or UnauthorizedAccessException => ex.Message,
+        _ => null,
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "BgeVectorDb listening on {Addresses}")]
+    private static partial void LogListening(ILogger logger, string addresses);
+}
+
+/// <summary>Resolves the singletons that do real work at construction (models, catalog recovery)
+/// before the server accepts calls; disposes the catalog at shutdown.</summary>
+internal sealed class EngineStartup(IServiceProvider services) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        services.GetRequiredService<ModelHost>();
+        services.GetRequiredService<CollectionCatalog>();
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        services.GetRequiredService<HealthServiceImpl>().SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
+        await services.GetRequiredService<CollectionCatalog>().DisposeAsync();
+    }
+}

@@ -1,0 +1,64 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace BgeVectorDb.Server.Hosting;
+
+/// <summary>Section "Server".</summary>
+public sealed class ServerOptions
+{
+    public const string Section = "Server";
+
+    /// <summary>Address to listen on (HTTP/2 without TLS). Default http://127.0.0.1:50051; port 0 picks a free port
+    /// (the chosen address is logged as "BgeVectorDb listening on ...").</summary>
+    [Required]
+    public string Listen { get; set; } = "http://127.0.0.1:50051";
+
+    /// <summary>Folder for the catalog and every collection's files. Default ./data.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Largest gRPC message accepted, in bytes. Default 64 MiB.</summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxReceiveMessageBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>How long graceful shutdown waits for in-flight calls, in seconds. Default 30.</summary>
+    [Range(0, 3600)]
+    public int ShutdownTimeoutSeconds { get; set; } = 30;
+}
+
+/// <summary>Section "Inference": which models the server serves and how it runs them.</summary>
+public sealed class InferenceOptions
+{
+    public const string Section = "Inference";
+
+    /// <summary>Default embedding model id. Default BAAI/bge-small-en-v1.5; "none" = vectors only.</summary>
+    [Required]
+    public string EmbeddingModel { get; set; } = "BAAI/bge-small-en-v1.5";
+
+    /// <summary>Default reranker id. Default BAAI/bge-reranker-base; "none" = no reranking.</summary>
+    [Required]
+    public string RerankerModel { get; set; } = "BAAI/bge-reranker-base";
+
+    /// <summary>auto (CUDA when the runtime has it, else CPU), cpu or cuda. Default auto.</summary>
+    [Required]
+    [RegularExpression("(?i)^(auto|cpu|cuda)$", ErrorMessage = "Inference:ExecutionProvider must be auto, cpu or cuda")]
+    public string ExecutionProvider { get; set; } = "auto";
+
+    /// <summary>CUDA device id. Default 0.</summary>
+    [Range(0, 64)]
+    public int CudaDeviceId { get; set; }
+
+    /// <summary>Threads per ONNX Runtime session (intra-op). 0 = all cores. Default 0.</summary>
+    [Range(0, 1024)]
+    public int IntraOpThreads { get; set; }
+
+    /// <summary>Padded tokens per inference batch. Default 16,384.</summary>
+    [Range(512, 1 << 22)]
+    public int MaxBatchTokens { get; set; } = 16384;
+
+    /// <summary>Longest input in tokens (texts are truncated). Default 512.</summary>
+    [Range(8, 8192)]
+    public int MaxSequenceLength { get; set; } = 512;
+
+    /// <summary>Apply a sigmoid to reranker logits (scores in 0..1). Default false (raw logits).</summary>
+    public bool RerankerSigmoid { get; set; }
+}

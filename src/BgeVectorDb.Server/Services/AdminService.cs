@@ -1,0 +1,56 @@
+using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Server.Hosting;
+using Grpc.Core;
+using V1 = BgeVectorDb.Protos.V1;
+
+namespace BgeVectorDb.Server.Services;
+
+internal sealed class AdminService(CollectionCatalog catalog, ModelHost models, ServerClock clock) : V1.Admin.AdminBase
+{
+    public override Task<V1.ServerInfo> GetInfo(V1.GetInfoRequest request, ServerCallContext context)
+    {
+        var info = new V1.ServerInfo
+        {
+            Version = typeof(AdminService).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+            ExecutionProvider = models.Provider.Provider,
+            ExecutionProviderReason = models.Provider.Reason,
+            UptimeSeconds = (ulong)clock.Uptime.TotalSeconds,
+        };
+        info.AvailableProviders.AddRange(models.Provider.Available);
+        foreach (var m in models.Loaded)
+        {
+            info.Models.Add(new V1.ModelInfo
+            {
+                Role = m.Role,
+                Id = m.Id,
+                Path = m.Path,
+                Family = m.Family,
+                Dimension = (uint)m.Dimension,
+                MaxLength = (uint)m.MaxLength,
+                Synthetic = m.Synthetic,
+            });
+        }
+        return Task.FromResult(info);
+    }
+
+    public override Task<V1.CheckpointResponse> Checkpoint(V1.CheckpointRequest request, ServerCallContext context)
+    {
+        // Every acked write is already durable in the collection's WAL; FasterKV checkpoints (which
+        // let recovery skip replay) come with the storage issue. Validate the target all the same.
+        var response = new V1.CheckpointResponse();
+        if (request.Collection.Length > 0) response.Collections.Add(catalog.Get(request.Collection).Name);
+        else response.Collections.AddRange(catalog.List().Select(c => c.Name));
+        return Task.FromResult(response);
+    }
+
+    public override Task<V1.CreateSnapshotResponse> CreateSnapshot(V1.CreateSnapshotRequest request, ServerCallContext context) =>
+        throw new RpcException(new Status(StatusCode.Unimplemented, "snapshots are not implemented yet (storage issue)"));
+}
+
+/// <summary>Server start time, for uptime.</summary>
+internal sealed class ServerClock
+{
+    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+
+    public TimeSpan Uptime => DateTimeOffset.UtcNow - _started;
+}
