@@ -33,7 +33,7 @@ public sealed partial class Collection
         var (candidatesFound, annUs, fetchUs, indexUsed) = Retrieve(vector, rerank ? candidates : k, query.Options, excludeId: null, withText: true);
         if (!rerank)
         {
-            return Finish(candidatesFound, k, reranked: false, new StageTimings(embedUs, annUs, fetchUs, 0, ElapsedUs(started)), indexUsed);
+            return Finish(candidatesFound, k, reranked: false, new StageTimings(embedUs, annUs, fetchUs, 0, ElapsedUs(started)), indexUsed, query.Options.Fields);
         }
 
         t = Stopwatch.GetTimestamp();
@@ -48,7 +48,7 @@ public sealed partial class Collection
         // Best rerank score first; ties keep ANN order.
         rescored.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.AnnRank.CompareTo(b.AnnRank));
         var rerankUs = ElapsedUs(t);
-        return Finish(rescored, k, reranked: true, new StageTimings(embedUs, annUs, fetchUs, rerankUs, ElapsedUs(started)), indexUsed);
+        return Finish(rescored, k, reranked: true, new StageTimings(embedUs, annUs, fetchUs, rerankUs, ElapsedUs(started)), indexUsed, query.Options.Fields);
     }
 
     /// <summary>ANN search by a raw vector (no rerank).</summary>
@@ -140,9 +140,14 @@ public sealed partial class Collection
         }
     }
 
-    private static SearchResult Finish(List<SearchHit> hits, int k, bool reranked, StageTimings timings, string indexUsed)
+    private static SearchResult Finish(List<SearchHit> hits, int k, bool reranked, StageTimings timings, string indexUsed, ReturnFields? fields = null)
     {
         if (hits.Count > k) hits.RemoveRange(k, hits.Count - k);
+        if (!(fields ?? ReturnFields.Default).Text)
+        {
+            // Texts were fetched for the reranker only.
+            for (var i = 0; i < hits.Count; i++) hits[i] = hits[i] with { Text = null };
+        }
         return new SearchResult(hits, timings, reranked, indexUsed);
     }
 }
