@@ -188,8 +188,12 @@ internal sealed partial class HubDownloader
                 LogResuming(_logger, file.Path, attempt, e.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
             }
-            catch (ModelDownloadException)
+            catch (ModelDownloadException e)
             {
+                if (e.Failure == HubFailure.Integrity && File.Exists(partial))
+                {
+                    File.Delete(partial); // never resume from bytes that failed a check
+                }
                 throw;
             }
             catch (Exception e) when (Transport(e, cancellationToken) is { } mapped)
@@ -237,17 +241,21 @@ internal sealed partial class HubDownloader
                 throw new ModelDownloadException(HubFailure.Protocol, $"{uri} answered range {range} to 'bytes={have}-'");
             }
             append = true;
-            total ??= range.Length;
         }
         else
         {
             have = 0; // 200: the whole file again
-            total ??= response.Content.Headers.ContentLength;
         }
-        if (total is null && linked.TryGetValue("X-Linked-Size", out var linkedSize) && long.TryParse(linkedSize, out var ls))
+        var announced = append ? response.Content.Headers.ContentRange?.Length : response.Content.Headers.ContentLength;
+        if (announced is null && linked.TryGetValue("X-Linked-Size", out var linkedSize) && long.TryParse(linkedSize, out var ls))
         {
-            total = ls;
+            announced = ls;
         }
+        if (total is { } listed && announced is { } sent && listed != sent)
+        {
+            throw new ModelDownloadException(HubFailure.Integrity, $"size mismatch: the hub lists {listed} bytes for {path}, the server sends {sent}");
+        }
+        total ??= announced;
 
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -268,6 +276,10 @@ internal sealed partial class HubDownloader
                 }
                 await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
                 received += n;
+                if (total is { } limit && have + received > limit)
+                {
+                    throw new ModelDownloadException(HubFailure.Integrity, $"size mismatch: the server sends more than the {limit} bytes listed for {path}");
+                }
                 if (progress is not null && clock.Elapsed - lastReport >= ProgressInterval)
                 {
                     lastReport = clock.Elapsed;
