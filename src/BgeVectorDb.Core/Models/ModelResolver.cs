@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,6 +17,7 @@ public sealed partial class ModelResolver : IDisposable
 {
     private readonly ILogger _logger;
     private readonly Lock _httpLock = new();
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _downloadGates = new(StringComparer.OrdinalIgnoreCase);
     private HttpClient? _http;
     private bool _disposed;
 
@@ -114,8 +116,16 @@ public sealed partial class ModelResolver : IDisposable
         }
         else
         {
+            // One download per model at a time in this process; a caller that waited finds it in the cache.
+            var gate = _downloadGates.GetOrAdd(cacheDir, _ => new SemaphoreSlim(1, 1));
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
+                if (CheckCache(descriptor, cacheDir, out var doneMeanwhile) is null && doneMeanwhile is not null)
+                {
+                    LogResolved(_logger, id, doneMeanwhile.Source, doneMeanwhile.Directory);
+                    return doneMeanwhile;
+                }
                 LogDownloading(_logger, id, Options.HubEndpoint, cacheDir);
                 var manifest = await new HubDownloader(Http(), Options, _logger)
                     .DownloadAsync(descriptor, cacheDir, progress, cancellationToken).ConfigureAwait(false);
@@ -140,6 +150,10 @@ public sealed partial class ModelResolver : IDisposable
                     HubFailure.Busy => "busy: " + e.Message,
                     _ => "failed: " + e.Message,
                 };
+            }
+            finally
+            {
+                gate.Release();
             }
         }
 

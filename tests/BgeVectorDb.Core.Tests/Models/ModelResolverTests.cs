@@ -342,3 +342,83 @@ public sealed class ModelResolverTests : IDisposable
         Assert.Equal(0, _scope.HubRequestCount);
     }
 }
+
+public sealed class ModelResolverTimeoutTests : IDisposable
+{
+    private readonly ModelTestScope _scope = new();
+
+    public void Dispose() => _scope.Dispose();
+
+    [Fact]
+    public async Task HubThatAcceptsButNeverAnswers_TimesOutAfterDownloadTimeout()
+    {
+        // A real TCP listener that accepts connections and never writes a byte.
+        var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new List<System.Net.Sockets.TcpClient>();
+        var accepting = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    held.Add(await silent.AcceptTcpClientAsync());
+                }
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+            }
+        });
+        try
+        {
+            var endpoint = $"http://127.0.0.1:{((System.Net.IPEndPoint)silent.LocalEndpoint).Port}";
+            var options = _scope.Options(endpoint: endpoint);
+            options.DownloadTimeout = TimeSpan.FromSeconds(1);
+            using var resolver = new ModelResolver(options);
+
+            var clock = Stopwatch.StartNew();
+            var e = await Assert.ThrowsAsync<ModelUnavailableException>(() => resolver.ResolveAsync(ModelTestScope.SmallEn));
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"took {clock.Elapsed}");
+            Assert.Equal(HubFailure.Timeout, Assert.IsType<ModelDownloadException>(e.InnerException).Failure);
+            Assert.Contains("timed out", e.Message);
+            Assert.Contains("Models:DownloadTimeout", e.Message);
+        }
+        finally
+        {
+            silent.Stop();
+            await accepting;
+            held.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task UnroutableHub_FailsWithinTheConnectTimeout()
+    {
+        // 10.255.255.1 is not answered here: either the connect times out (ConnectTimeout = 1 s) or the
+        // network stack refuses at once; both must end well within seconds.
+        var options = _scope.Options(endpoint: "http://10.255.255.1:81");
+        options.ConnectTimeout = TimeSpan.FromSeconds(1);
+        using var resolver = new ModelResolver(options);
+
+        var clock = Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<ModelUnavailableException>(() => resolver.ResolveAsync(ModelTestScope.SmallEn));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"took {clock.Elapsed}");
+        Assert.Contains("http://10.255.255.1:81", e.Message);
+        Assert.Contains("bgevdb models synth", e.Message);
+    }
+
+    [Fact]
+    public async Task ConcurrentResolvesOfOneModel_DownloadOnce()
+    {
+        _scope.AddBertRepo();
+        using var resolver = new ModelResolver(_scope.Options());
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => resolver.ResolveAsync(ModelTestScope.SmallEn)));
+
+        Assert.Single(results, r => r.Source == ModelSource.Hub);
+        Assert.Equal(3, results.Count(r => r.Source == ModelSource.Cache));
+        Assert.Single(_scope.Hub.Requests, r => r.Path.StartsWith("/api/models/", StringComparison.Ordinal));
+    }
+}
