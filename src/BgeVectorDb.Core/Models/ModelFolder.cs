@@ -35,13 +35,18 @@ internal static class ModelFolder
         {
             return new Check("config.json has no model_type", null);
         }
+        if (descriptor.Family is not null && config.ModelType is not null && config.ModelType != descriptor.Family)
+        {
+            return new Check($"config.json says model_type '{config.ModelType}', but {descriptor.Id} is a {descriptor.Family} model", null);
+        }
         var tokenizerMissing = Missing(directory, ModelCatalog.TokenizerRequirements(family));
         if (tokenizerMissing.Count > 0)
         {
             return new Check($"missing {string.Join(", ", tokenizerMissing)} (needed by a {family} tokenizer)", null);
         }
         var kind = descriptor.Kind ?? config.Kind;
-        var dimension = descriptor.Dimension ?? (kind == ModelKind.Embedding ? config.HiddenSize : null);
+        // What the files are wins over the catalog: a synthetic stand-in may be smaller than the real model.
+        var dimension = kind == ModelKind.Embedding ? config.HiddenSize ?? descriptor.Dimension : null;
         var onnx = ModelCatalog.OnnxFile.Candidates.Select(c => FullPath(directory, c)).First(File.Exists);
         var model = new ResolvedModel(descriptor.Id, Path.GetFullPath(directory), source, kind, family, dimension,
             descriptor.QueryInstruction, onnx, revision);

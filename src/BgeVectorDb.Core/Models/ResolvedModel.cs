@@ -19,7 +19,8 @@ public enum ModelSource
 /// <param name="Source">Where it was found.</param>
 /// <param name="Kind">Embedding or reranker (catalog, else config.json's architectures).</param>
 /// <param name="Family">"bert" or "xlm-roberta" (catalog, else config.json's model_type).</param>
-/// <param name="Dimension">Embedding size (catalog, else config.json's hidden_size); null when unknown.</param>
+/// <param name="Dimension">Embedding size: config.json's hidden_size (the files win over the catalog), else the
+/// catalog's; null for rerankers or when unknown.</param>
 /// <param name="QueryInstruction">Query instruction preset; null for rerankers and unknown models.</param>
 /// <param name="OnnxPath">Full path of the ONNX graph.</param>
 /// <param name="Revision">Hub commit (or requested revision) for cache/hub models; null for the configured folder.</param>

@@ -422,3 +422,40 @@ public sealed class ModelResolverTimeoutTests : IDisposable
         Assert.Single(_scope.Hub.Requests, r => r.Path.StartsWith("/api/models/", StringComparison.Ordinal));
     }
 }
+
+public sealed class ModelFolderTests : IDisposable
+{
+    private readonly ModelTestScope _scope = new();
+
+    public void Dispose() => _scope.Dispose();
+
+    [Fact]
+    public async Task FolderHoldingAnotherFamily_IsNotTakenForACatalogModel()
+    {
+        var files = ModelTestScope.BertFiles();
+        files["config.json"] = System.Text.Encoding.UTF8.GetBytes("{\"model_type\":\"xlm-roberta\",\"hidden_size\":768}");
+        ModelTestScope.WriteFiles(_scope.Folder, files);
+
+        using var resolver = new ModelResolver(_scope.Options(allowDownload: false, folder: _scope.Folder));
+        var e = await Assert.ThrowsAsync<ModelUnavailableException>(() => resolver.ResolveAsync(ModelTestScope.SmallEn));
+
+        Assert.Contains("config.json says model_type 'xlm-roberta', but BAAI/bge-small-en-v1.5 is a bert model", e.Message);
+    }
+
+    [Fact]
+    public async Task SmallStandInUnderACatalogName_ReportsItsOwnHiddenSize()
+    {
+        var files = ModelTestScope.BertFiles();
+        files["config.json"] = System.Text.Encoding.UTF8.GetBytes("{\"model_type\":\"bert\",\"hidden_size\":32}");
+        files.Remove("onnx/model.onnx");
+        files["model.onnx"] = ModelTestScope.Bytes(64, 2); // optimum-style root export
+        ModelTestScope.WriteFiles(Path.Combine(_scope.Folder, "bge-small-en-v1.5"), files);
+
+        using var resolver = new ModelResolver(_scope.Options(allowDownload: false, folder: _scope.Folder));
+        var model = await resolver.ResolveAsync(ModelTestScope.SmallEn);
+
+        Assert.Equal(32, model.Dimension);
+        Assert.Equal(ModelCatalog.EnglishInstruction, model.QueryInstruction);
+        Assert.Equal(Path.Combine(_scope.Folder, "bge-small-en-v1.5", "model.onnx"), model.OnnxPath);
+    }
+}
