@@ -43,6 +43,9 @@ internal sealed class FakeHub : IDisposable
 
     public int Port { get; }
 
+    /// <summary>When true the server answers Range requests with the whole file (200), as some proxies do.</summary>
+    public bool IgnoreRange { get; set; }
+
     public string Endpoint => $"http://127.0.0.1:{Port}";
 
     /// <summary>Every request seen, in arrival order.</summary>
@@ -210,7 +213,7 @@ internal sealed class FakeHub : IDisposable
     {
         long start = 0;
         var range = request.Headers["Range"];
-        if (range is not null && range.StartsWith("bytes=", StringComparison.Ordinal) && range.EndsWith('-'))
+        if (!IgnoreRange && range is not null && range.StartsWith("bytes=", StringComparison.Ordinal) && range.EndsWith('-'))
         {
             start = long.Parse(range["bytes=".Length..^1]);
             if (start >= data.Length)
