@@ -142,7 +142,7 @@ public sealed partial class ModelResolver : IDisposable
                 hubError = e;
                 hubReason = e.Failure switch
                 {
-                    HubFailure.Unreachable => "unreachable: " + e.Message,
+                    HubFailure.Unreachable => e.Message, // already says "{endpoint} is unreachable: ..."
                     HubFailure.Timeout => "timed out: " + e.Message,
                     HubFailure.NotFound => "not found (404): " + e.Message,
                     HubFailure.Unauthorized => "refused: " + e.Message,
@@ -191,7 +191,12 @@ public sealed partial class ModelResolver : IDisposable
     private string Describe(ModelDescriptor descriptor, string folderReport, string cacheDir, string cacheProblem, string hubReason)
     {
         const string S = ModelOptions.SectionName;
-        var files = string.Join(", ", descriptor.Required.Concat(ModelCatalog.TokenizerRequirements(descriptor.Family)).Distinct());
+        var files = string.Join(", ", descriptor.Required.Concat(ModelCatalog.TokenizerRequirements(descriptor.Family))
+            .Select(r => r.ToString()).Distinct());
+        if (descriptor.Family is null)
+        {
+            files += " and its tokenizer files (bert: vocab.txt, tokenizer_config.json; xlm-roberta: tokenizer.json or sentencepiece.bpe.model)";
+        }
         var (org, name) = ModelCatalog.Split(descriptor.Id);
         var layout = org is null ? $"{{folder}}/{name}" : $"{{folder}}/{org}/{name}, {{folder}}/{name}";
         var sb = new StringBuilder();
@@ -202,7 +207,7 @@ public sealed partial class ModelResolver : IDisposable
         sb.Append("  3. Hugging Face hub (").Append(S).Append(':').Append(nameof(ModelOptions.HubEndpoint)).Append(", env ")
             .Append(ModelOptions.HubEndpointEnvironmentVariable).Append(") ").Append(Options.HubEndpoint).Append(": ").AppendLine(hubReason);
         sb.AppendLine("Ways to supply it:");
-        sb.Append("  - put ").Append(files).Append(" (family-specific tokenizer files included) into ").Append(layout)
+        sb.Append("  - put ").Append(files).Append(" into ").Append(layout)
             .Append(" or the folder itself, and set ").Append(S).Append(':').Append(nameof(ModelOptions.ModelsFolder)).AppendLine(" to that folder;");
         sb.Append("  - or copy a completed download (with its ").Append(CacheManifest.FileName).Append(") from a machine that can reach the hub to ")
             .Append(cacheDir).AppendLine(";");
