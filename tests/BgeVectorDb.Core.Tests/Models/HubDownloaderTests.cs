@@ -102,3 +102,45 @@ public sealed class HubDownloaderTests : IDisposable
         Assert.Contains("has no onnx/model.onnx or model.onnx", e.Message);
     }
 }
+
+public sealed class DownloadCancellationTests : IDisposable
+{
+    private readonly ModelTestScope _scope = new();
+
+    public void Dispose() => _scope.Dispose();
+
+    private sealed class CancelAfterFirstFile(CancellationTokenSource cts) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value)
+        {
+            if (value.FileIndex == 0 && value.BytesDone == value.TotalBytes)
+            {
+                cts.Cancel();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task CancelledDownload_LeavesNoManifest_AndTheNextRunDoesNotRefetchReceivedFiles()
+    {
+        var repo = _scope.AddBertRepo();
+        using var resolver = new ModelResolver(_scope.Options());
+        using var cts = new CancellationTokenSource();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            resolver.ResolveAsync(ModelTestScope.SmallEn, new CancelAfterFirstFile(cts), cts.Token));
+
+        var dir = resolver.GetCacheDirectory(ModelTestScope.SmallEn);
+        Assert.False(File.Exists(Path.Combine(dir, ".bgevdb-manifest.json")));
+        // config.json was fully received: it is in place, or complete in its .incomplete file (cancelled before the check).
+        var config = Path.Combine(dir, "config.json");
+        Assert.Equal(repo.Files["config.json"], await File.ReadAllBytesAsync(File.Exists(config) ? config : config + ".incomplete"));
+        var configGets = _scope.Hub.Requests.Count(r => r.Path.EndsWith("/config.json", StringComparison.Ordinal));
+
+        var model = await resolver.ResolveAsync(ModelTestScope.SmallEn);
+
+        Assert.Equal(ModelSource.Hub, model.Source);
+        Assert.Equal(configGets, _scope.Hub.Requests.Count(r => r.Path.EndsWith("/config.json", StringComparison.Ordinal)));
+        Assert.Equal(repo.Files["onnx/model.onnx"], await File.ReadAllBytesAsync(model.OnnxPath));
+    }
+}
