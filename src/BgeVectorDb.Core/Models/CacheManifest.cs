@@ -1,0 +1,100 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace BgeVectorDb.Core.Models;
+
+/// <summary>
+/// Completion marker of a cached download, <c>{cache}/{org}--{name}/.bgevdb-manifest.json</c>. Written
+/// last (temp file + rename) once every file was downloaded and its size and hash checked; a folder
+/// without it is an unfinished download and is never used.
+/// </summary>
+internal sealed record CacheManifest(
+    int FormatVersion,
+    string ModelId,
+    string Revision,
+    string? Commit,
+    string Endpoint,
+    DateTimeOffset CompletedUtc,
+    IReadOnlyList<CacheManifestFile> Files)
+{
+    public const string FileName = ".bgevdb-manifest.json";
+    public const int CurrentFormatVersion = 1;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>Reads the manifest of <paramref name="directory"/>; null with a reason when absent or unusable.</summary>
+    public static CacheManifest? TryRead(string directory, out string? problem)
+    {
+        var path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+        {
+            problem = Directory.Exists(directory) ? "no completed download (manifest missing)" : "not downloaded";
+            return null;
+        }
+        try
+        {
+            var manifest = JsonSerializer.Deserialize<CacheManifest>(File.ReadAllText(path), Json);
+            if (manifest is null || manifest.FormatVersion != CurrentFormatVersion || manifest.Files is null)
+            {
+                problem = "manifest unreadable or of another format version";
+                return null;
+            }
+            problem = null;
+            return manifest;
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            problem = $"manifest unreadable: {e.Message}";
+            return null;
+        }
+    }
+
+    /// <summary>Null when every listed file is on disk with its recorded size, else what is wrong.</summary>
+    public string? CheckFiles(string directory)
+    {
+        foreach (var f in Files)
+        {
+            var info = new FileInfo(ModelFolder.FullPath(directory, f.Path));
+            if (!info.Exists)
+            {
+                return $"{f.Path} listed in the manifest is missing";
+            }
+            if (info.Length != f.Size)
+            {
+                return $"{f.Path} has {info.Length} bytes, manifest says {f.Size}";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Writes the manifest atomically (temp file, flush, rename).</summary>
+    public void Write(string directory)
+    {
+        var path = Path.Combine(directory, FileName);
+        var temp = path + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            JsonSerializer.Serialize(stream, this, Json);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Removes the manifest, making the folder an unfinished download.</summary>
+    public static void Delete(string directory)
+    {
+        var path = Path.Combine(directory, FileName);
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+    }
+}
+
+/// <summary>One verified file of a cached download.</summary>
+internal sealed record CacheManifestFile(string Path, long Size, string Sha256);
