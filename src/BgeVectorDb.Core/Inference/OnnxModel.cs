@@ -20,6 +20,7 @@ public sealed class OnnxModel : IDisposable
     private readonly InferenceSession _session;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
+    private readonly RunOptions _runOptions = new();
 
     /// <summary>Wraps an open session (owned from now on: disposed with this object).</summary>
     /// <exception cref="InvalidOperationException">The model lacks <c>input_ids</c>, has an input this class
@@ -232,7 +233,7 @@ public sealed class OnnxModel : IDisposable
                 values[i] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers[i].AsMemory(0, count), shape);
             }
 
-            return _session.Run(null, _inputNames, values, _outputNames);
+            return _session.Run(_runOptions, _inputNames, values, _outputNames);
         }
         finally
         {
@@ -304,5 +305,9 @@ public sealed class OnnxModel : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _session.Dispose();
+        _runOptions.Dispose();
+    }
 }

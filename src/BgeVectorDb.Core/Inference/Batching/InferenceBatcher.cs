@@ -62,6 +62,18 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
     /// <summary>The bounds in use.</summary>
     public InferenceBatcherOptions Options => _options;
 
+    /// <summary>True once <see cref="Dispose"/> has started.</summary>
+    internal bool IsDisposed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _disposed;
+            }
+        }
+    }
+
     /// <summary>Called with each batch just before it runs; set before submitting.</summary>
     internal InferenceBatchObserver? Observer { get; set; }
 
