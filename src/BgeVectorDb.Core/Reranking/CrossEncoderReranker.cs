@@ -79,6 +79,8 @@ public sealed class CrossEncoderReranker : IReranker, IDisposable
     /// <summary>The ONNX model in use.</summary>
     public OnnxModel Model => _model;
 
+    internal InferenceBatcher<float> Batcher => _batcher;
+
     /// <inheritdoc />
     public async Task<float[]> ScoreAsync(string query, IReadOnlyList<string> documents, CancellationToken cancellationToken = default)
     {
