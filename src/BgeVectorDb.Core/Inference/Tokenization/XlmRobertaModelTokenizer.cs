@@ -136,8 +136,35 @@ internal sealed class XlmRobertaModelTokenizer : IModelTokenizer
         return result;
     }
 
-    private IReadOnlyList<int> SpmIds(string text) =>
-        _tokenizer.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
+    // SentencePiece (spm_encode, the Python sentencepiece package) and Hugging Face's Unigram model
+    // merge a run of consecutive unknown pieces into one <unk>; Microsoft.ML.Tokenizers 2.0.1 emits one
+    // per character, so the run is collapsed here.
+    private IReadOnlyList<int> SpmIds(string text)
+    {
+        IReadOnlyList<int> ids = _tokenizer.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
+        int unknown = _spmUnknownId;
+        bool hasRun = false;
+        for (int i = 1; i < ids.Count && !hasRun; i++)
+        {
+            hasRun = ids[i] == unknown && ids[i - 1] == unknown;
+        }
+
+        if (!hasRun)
+        {
+            return ids;
+        }
+
+        var merged = new List<int>(ids.Count);
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (ids[i] != unknown || i == 0 || ids[i - 1] != unknown)
+            {
+                merged.Add(ids[i]);
+            }
+        }
+
+        return merged;
+    }
 
     private void CopyMapped(IReadOnlyList<int> source, int count, int[] destination, int offset)
     {
