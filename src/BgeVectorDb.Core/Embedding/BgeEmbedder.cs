@@ -1,5 +1,6 @@
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Inference.Batching;
+using BgeVectorDb.Core.Inference.Tokenization;
 using Microsoft.Extensions.Logging;
 
 namespace BgeVectorDb.Core.Embedding;
@@ -27,6 +28,24 @@ public sealed class BgeEmbedder : ITextEmbedder, IDisposable
         int padId = tokenizer.PadId;
         _batcher = new InferenceBatcher<float[]>(
             (rows, results) => _model.RunClsEmbeddings(rows, padId, results), options.Batching, "embed", logger);
+    }
+
+    /// <summary>
+    /// Loads a model folder: config.json, onnx/model.onnx (or model.onnx) and the tokenizer files
+    /// (vocab.txt for BERT, sentencepiece.bpe.model or tokenizer.json for XLM-R; see ModelTokenizerFactory).
+    /// </summary>
+    /// <param name="modelFolder">Hugging Face style model folder.</param>
+    /// <param name="modelId">Model id, e.g. "BAAI/bge-small-en-v1.5".</param>
+    /// <param name="factory">Session factory (execution provider and threads).</param>
+    /// <param name="options">Null = defaults.</param>
+    /// <param name="logger">Optional logger for the batcher.</param>
+    public static BgeEmbedder Load(string modelFolder, string modelId, OnnxSessionFactory factory,
+        BgeEmbedderOptions? options = null, ILogger? logger = null)
+    {
+        options ??= new BgeEmbedderOptions();
+        var config = ModelFolderConfig.Read(modelFolder);
+        var tokenizer = ModelTokenizerFactory.FromModelFolder(modelFolder, config.EffectiveMaxLength(options.MaxLength));
+        return Load(modelFolder, modelId, factory, tokenizer, options, logger);
     }
 
     /// <summary>

@@ -20,9 +20,9 @@ internal sealed record ModelFolderConfig(
     /// <summary>min(<paramref name="requested"/>, <see cref="PositionLimit"/>).</summary>
     public int EffectiveMaxLength(int requested)
     {
-        if (requested < 3)
+        if (requested < 4)
         {
-            throw new ArgumentOutOfRangeException(nameof(requested), requested, "max length must be >= 3 tokens");
+            throw new ArgumentOutOfRangeException(nameof(requested), requested, "max length must be >= 4 tokens");
         }
 
         return PositionLimit is { } limit ? Math.Min(requested, limit) : requested;

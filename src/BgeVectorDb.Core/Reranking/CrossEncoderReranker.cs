@@ -1,5 +1,6 @@
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Inference.Batching;
+using BgeVectorDb.Core.Inference.Tokenization;
 using Microsoft.Extensions.Logging;
 
 namespace BgeVectorDb.Core.Reranking;
@@ -28,6 +29,24 @@ public sealed class CrossEncoderReranker : IReranker, IDisposable
         int padId = tokenizer.PadId;
         _batcher = new InferenceBatcher<float>(
             (rows, results) => _model.RunScores(rows, padId, results), options.Batching, "rerank", logger);
+    }
+
+    /// <summary>
+    /// Loads a model folder: config.json, onnx/model.onnx (or model.onnx) and the tokenizer files
+    /// (vocab.txt for BERT, sentencepiece.bpe.model or tokenizer.json for XLM-R; see ModelTokenizerFactory).
+    /// </summary>
+    /// <param name="modelFolder">Hugging Face style model folder.</param>
+    /// <param name="modelId">Model id, e.g. "BAAI/bge-reranker-base".</param>
+    /// <param name="factory">Session factory (execution provider and threads).</param>
+    /// <param name="options">Null = defaults.</param>
+    /// <param name="logger">Optional logger for the batcher.</param>
+    public static CrossEncoderReranker Load(string modelFolder, string modelId, OnnxSessionFactory factory,
+        CrossEncoderOptions? options = null, ILogger? logger = null)
+    {
+        options ??= new CrossEncoderOptions();
+        var config = ModelFolderConfig.Read(modelFolder);
+        var tokenizer = ModelTokenizerFactory.FromModelFolder(modelFolder, config.EffectiveMaxLength(options.MaxLength));
+        return Load(modelFolder, modelId, factory, tokenizer, options, logger);
     }
 
     /// <summary>Loads a cross-encoder model folder (config.json, onnx/model.onnx) with the tokenizer given.</summary>

@@ -11,6 +11,10 @@ internal static class TestModels
     private static readonly Lazy<TestModel> TinyBertCrossLazy = new(() => Generate("tiny-bert-cross",
         SyntheticModelSpec.Preset("tiny", SyntheticModelFamily.Bert, SyntheticModelKind.CrossEncoder, seed: 7), Synthetic.SyntheticTestData.BertVocab));
 
+    private static readonly Lazy<TestModel> TinyXlmrCrossLazy = new(() => Generate("tiny-xlmr-cross",
+        SyntheticModelSpec.Preset("tiny", SyntheticModelFamily.XlmRoberta, SyntheticModelKind.CrossEncoder, seed: 11),
+        Tokenization.SentencePieceTestModel.ModelPath));
+
     static TestModels()
     {
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -32,6 +36,9 @@ internal static class TestModels
     public static TestModel TinyBertEmbedder => TinyBertEmbedderLazy.Value;
 
     public static TestModel TinyBertCross => TinyBertCrossLazy.Value;
+
+    /// <summary>XLM-R cross-encoder over the SentencePiece model of scripts/make-test-spm.sh.</summary>
+    public static TestModel TinyXlmrCross => TinyXlmrCrossLazy.Value;
 
     private static TestModel Generate(string name, SyntheticModelSpec spec, string tokenizerFile)
     {
