@@ -53,7 +53,7 @@ internal static class EmbedBenchmark
         using var embedder = BgeEmbedder.Load(modelFolder, "synthetic/bge-small-en-v1.5", factory,
             new BgeEmbedderOptions { Batching = new() { MaxBatchTokens = maxTokens, MaxBatchRows = maxRows } });
 
-        Console.WriteLine($"embed: {texts.Length} SciFact docs, synthetic bge-small (12x384, random weights), provider {factory.ExecutionProvider.Provider}, " +
+        Console.WriteLine($"embed ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC): {texts.Length} SciFact docs, synthetic bge-small (12x384, random weights), provider {factory.ExecutionProvider.Provider}, " +
                           $"{factory.IntraOpThreads} intra-op threads, {Environment.ProcessorCount} cores, budget {maxTokens} tokens / {maxRows} rows");
 
         // Warm-up (session initialisation, arena growth) on a few texts of both paths.
@@ -84,10 +84,22 @@ internal static class EmbedBenchmark
             sw.Restart();
             rawVectors.AddRange(RawLoop(embedder.Model.Session, recorded, embedder.Tokenizer.PadId));
             rawSeconds += sw.Elapsed.TotalSeconds;
-            Console.Write($"\r  {start + part.Length}/{texts.Length} texts: embedder {embedderSeconds:F1} s, raw {rawSeconds:F1} s");
+            var progress = $"  {start + part.Length}/{texts.Length} texts: embedder {embedderSeconds:F1} s, raw {rawSeconds:F1} s";
+            if (Console.IsOutputRedirected)
+            {
+                Console.WriteLine(progress);
+            }
+            else
+            {
+                Console.Write("\r" + progress);
+            }
         }
 
-        Console.WriteLine();
+        if (!Console.IsOutputRedirected)
+        {
+            Console.WriteLine();
+        }
+
         double bestEmbedder = embedderSeconds, bestRaw = rawSeconds;
         long paddedTokens = batches.Sum(b => (long)b.Length * b.Max(r => r.Length));
         double maxDiff = MaxDifference(batches, [.. rawVectors], encoded, [.. embedderVectors]);

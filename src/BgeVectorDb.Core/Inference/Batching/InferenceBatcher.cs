@@ -49,7 +49,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
     {
         ArgumentNullException.ThrowIfNull(run);
         _run = run;
-        _options = options ?? new InferenceBatcherOptions();
+        _options = (options ?? new InferenceBatcherOptions()).Clone();
         _options.Validate();
         _logger = logger ?? NullLogger.Instance;
         _batchRows = new EncodedInput[_options.MaxBatchRows];
@@ -59,8 +59,8 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
         _thread.Start();
     }
 
-    /// <summary>The bounds in use.</summary>
-    public InferenceBatcherOptions Options => _options;
+    /// <summary>The bounds in use (a copy of the options given; changing it has no effect).</summary>
+    public InferenceBatcherOptions Options => _options.Clone();
 
     /// <summary>True once <see cref="Dispose"/> has started.</summary>
     internal bool IsDisposed

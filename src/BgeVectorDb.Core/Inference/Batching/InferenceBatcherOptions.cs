@@ -15,6 +15,8 @@ public sealed class InferenceBatcherOptions
     /// arrives behind a large one wait longer. Default 8.</summary>
     public int SortWindowBatches { get; set; } = 8;
 
+    internal InferenceBatcherOptions Clone() => (InferenceBatcherOptions)MemberwiseClone();
+
     internal void Validate()
     {
         if (MaxBatchTokens < 1)
