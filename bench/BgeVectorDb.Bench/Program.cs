@@ -1,1 +1,25 @@
-return 0;
+using BgeVectorDb.Bench;
+
+// Command dispatcher of the end-to-end harnesses. Usage: dotnet run -c Release --project bench/BgeVectorDb.Bench -- <command> [options]
+var commands = new Dictionary<string, (string Help, Func<string[], Task<int>> Run)>(StringComparer.OrdinalIgnoreCase)
+{
+    ["embed"] = ("embedding throughput: BgeEmbedder vs a raw ONNX Runtime loop over the same batches", EmbedBenchmark.RunAsync),
+};
+
+if (args.Length == 0 || args[0] is "-h" or "--help" || !commands.TryGetValue(args[0], out var command))
+{
+    if (args.Length > 0 && args[0] is not ("-h" or "--help"))
+    {
+        Console.Error.WriteLine($"Unknown command '{args[0]}'.");
+    }
+
+    Console.Error.WriteLine("Usage: BgeVectorDb.Bench <command> [options]   (<command> --help for its options)");
+    foreach (var (name, (help, _)) in commands)
+    {
+        Console.Error.WriteLine($"  {name,-8} {help}");
+    }
+
+    return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
+}
+
+return await command.Run(args[1..]);

@@ -1,0 +1,35 @@
+namespace BgeVectorDb.Bench;
+
+/// <summary>Where the harnesses find the repository, the shared data (repoRoot/../shared/data, env
+/// BGE_SHARED_DATA overrides) and their output folder (bench/out).</summary>
+internal static class BenchPaths
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string SharedData
+    {
+        get
+        {
+            var env = Environment.GetEnvironmentVariable("BGE_SHARED_DATA");
+            return !string.IsNullOrEmpty(env) ? env : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data"));
+        }
+    }
+
+    public static string Out => Path.Combine(RepoRoot, "bench", "out");
+
+    private static string FindRepoRoot()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "BgeVectorDb.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+        }
+
+        throw new InvalidOperationException("Repository root (BgeVectorDb.sln) not found above the current or the program directory.");
+    }
+}

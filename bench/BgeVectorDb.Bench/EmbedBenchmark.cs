@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using BgeVectorDb.Core.Embedding;
+using BgeVectorDb.Core.Inference;
+using BgeVectorDb.Synthetic;
+using Microsoft.ML.OnnxRuntime;
+
+namespace BgeVectorDb.Bench;
+
+/// <summary>
+/// Embedding throughput (texts/s) of <see cref="BgeEmbedder"/> (tokenization + dynamic batching + padded
+/// OrtValue runs + CLS + L2) next to a plain ONNX Runtime loop over exactly the batches the embedder ran
+/// (same token ids, same padding, same session), on a synthetic bge-small-shaped model (12 layers, hidden
+/// 384, random weights, real bert-base-uncased vocab) and SciFact texts (title + " " + text).
+/// </summary>
+internal static class EmbedBenchmark
+{
+    private const string Usage = """
+        embed [--docs N] [--threads T] [--provider auto|cpu|cuda] [--max-batch-tokens K] [--max-batch-rows R] [--chunk C]
+          --docs              SciFact documents to embed (default 200, about 2 x 1 min on 2 cores; 5183 = whole corpus)
+          --threads           ONNX Runtime intra-op threads (default: cores)
+          --provider          execution provider (default cpu)
+          --max-batch-tokens  batcher token budget (default 16384)
+          --max-batch-rows    batcher row cap (default 256)
+          --chunk             texts per EmbedDocumentsAsync call; each chunk is timed through the embedder, then its
+                              recorded batches through the raw loop (default 100)
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int docs = 200, threads = 0, maxTokens = 16384, maxRows = 256, chunk = 100;
+        var provider = ExecutionProviderPreference.Cpu;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--docs": docs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--provider": provider = ExecutionProviderPreferences.Parse(Next()); break;
+                case "--max-batch-tokens": maxTokens = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--max-batch-rows": maxRows = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--chunk": chunk = Math.Max(1, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                case "-h" or "--help": Console.WriteLine(Usage); return 0;
+                default: Console.Error.WriteLine($"Unknown option {args[i]}\n{Usage}"); return 2;
+            }
+        }
+
+        var modelFolder = EnsureModel();
+        var texts = ReadCorpus(docs);
+        var factory = new OnnxSessionFactory(new OnnxRuntimeOptions { ExecutionProvider = provider, IntraOpThreads = threads });
+        using var embedder = BgeEmbedder.Load(modelFolder, "synthetic/bge-small-en-v1.5", factory,
+            new BgeEmbedderOptions { Batching = new() { MaxBatchTokens = maxTokens, MaxBatchRows = maxRows } });
+
+        Console.WriteLine($"embed ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC): {texts.Length} SciFact docs, synthetic bge-small (12x384, random weights), provider {factory.ExecutionProvider.Provider}, " +
+                          $"{factory.IntraOpThreads} intra-op threads, {Environment.ProcessorCount} cores, budget {maxTokens} tokens / {maxRows} rows");
+
+        // Warm-up (session initialisation, arena growth) on a few texts of both paths.
+        await embedder.EmbedDocumentsAsync(texts.Take(16).ToArray());
+
+        var sw = Stopwatch.StartNew();
+        var encoded = texts.Select(t => embedder.Tokenizer.Encode(t, embedder.MaxLength)).ToArray();
+        double tokenizeSeconds = sw.Elapsed.TotalSeconds;
+        long realTokens = encoded.Sum(e => (long)e.Length);
+
+        // Interleaved: each chunk of texts goes through the embedder (its batches are recorded), then the
+        // same batches through the raw loop, so load changes on a shared machine hit both paths alike.
+        double embedderSeconds = 0, rawSeconds = 0;
+        List<EncodedInput[]> batches = [];
+        var embedderVectors = new List<float[]>();
+        var rawVectors = new List<float[]>();
+        for (int start = 0; start < texts.Length; start += chunk)
+        {
+            var part = texts[start..Math.Min(texts.Length, start + chunk)];
+            var recorded = new List<EncodedInput[]>();
+            embedder.Batcher.Observer = rows => recorded.Add(rows.ToArray());
+            sw.Restart();
+            embedderVectors.AddRange(await embedder.EmbedDocumentsAsync(part));
+            embedderSeconds += sw.Elapsed.TotalSeconds;
+            embedder.Batcher.Observer = null;
+            batches.AddRange(recorded);
+
+            sw.Restart();
+            rawVectors.AddRange(RawLoop(embedder.Model.Session, recorded, embedder.Tokenizer.PadId));
+            rawSeconds += sw.Elapsed.TotalSeconds;
+            var progress = $"  {start + part.Length}/{texts.Length} texts: embedder {embedderSeconds:F1} s, raw {rawSeconds:F1} s";
+            if (Console.IsOutputRedirected)
+            {
+                Console.WriteLine(progress);
+            }
+            else
+            {
+                Console.Write("\r" + progress);
+            }
+        }
+
+        if (!Console.IsOutputRedirected)
+        {
+            Console.WriteLine();
+        }
+
+        double bestEmbedder = embedderSeconds, bestRaw = rawSeconds;
+        long paddedTokens = batches.Sum(b => (long)b.Length * b.Max(r => r.Length));
+        double maxDiff = MaxDifference(batches, [.. rawVectors], encoded, [.. embedderVectors]);
+        double embedderRate = texts.Length / bestEmbedder, rawRate = texts.Length / bestRaw;
+        Console.WriteLine($"  tokens: {realTokens} real, {paddedTokens} padded ({(double)paddedTokens / realTokens:F3}x) in {batches.Count} batches; tokenization {tokenizeSeconds:F2} s ({texts.Length / tokenizeSeconds:F0} texts/s)");
+        Console.WriteLine($"  BgeEmbedder : {embedderRate,8:F1} texts/s  ({realTokens / bestEmbedder:F0} tokens/s, tokenization included)");
+        Console.WriteLine($"  raw ORT loop: {rawRate,8:F1} texts/s  ({realTokens / bestRaw:F0} tokens/s, same batches, pre-tokenized)");
+        Console.WriteLine($"  ratio embedder/raw: {embedderRate / rawRate:F3} (goal >= 0.90); max |vector difference| {maxDiff:E1}");
+        return 0;
+    }
+
+    /// <summary>What a user would write by hand: fresh arrays per batch, one Run, CLS row, L2 norm.</summary>
+    private static float[][] RawLoop(InferenceSession session, List<EncodedInput[]> batches, int padId)
+    {
+        bool types = session.InputMetadata.ContainsKey("token_type_ids");
+        string[] inputNames = types ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
+        string[] outputNames = ["last_hidden_state"];
+        using var runOptions = new RunOptions();
+        var vectors = new List<float[]>();
+        foreach (var batch in batches)
+        {
+            int b = batch.Length, s = batch.Max(r => r.Length);
+            var ids = new long[b * s];
+            var mask = new long[b * s];
+            var typeIds = new long[b * s];
+            for (int r = 0; r < b; r++)
+            {
+                var row = batch[r];
+                for (int j = 0; j < s; j++)
+                {
+                    bool real = j < row.Length;
+                    ids[(r * s) + j] = real ? row.InputIds[j] : padId;
+                    mask[(r * s) + j] = real ? 1 : 0;
+                    typeIds[(r * s) + j] = real && row.TokenTypeIds is { } t ? t[j] : 0;
+                }
+            }
+
+            long[] shape = [b, s];
+            using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
+            using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
+            using var typesValue = OrtValue.CreateTensorValueFromMemory(typeIds, shape);
+            OrtValue[] inputs = types ? [idsValue, maskValue, typesValue] : [idsValue, maskValue];
+            using var outputs = session.Run(runOptions, inputNames, inputs, outputNames);
+            var hiddenStates = outputs[0].GetTensorDataAsSpan<float>();
+            int hidden = (int)outputs[0].GetTensorTypeAndShape().Shape[2];
+            for (int r = 0; r < b; r++)
+            {
+                var cls = hiddenStates.Slice(r * s * hidden, hidden);
+                double sum = 0;
+                foreach (var v in cls)
+                {
+                    sum += v * v;
+                }
+
+                var vector = new float[hidden];
+                float inv = (float)(1 / Math.Sqrt(sum));
+                for (int k = 0; k < hidden; k++)
+                {
+                    vector[k] = cls[k] * inv;
+                }
+
+                vectors.Add(vector);
+            }
+        }
+
+        return [.. vectors];
+    }
+
+    /// <summary>Raw vectors come in batch order; match them to the embedder's (text order) by token ids.</summary>
+    private static double MaxDifference(List<EncodedInput[]> batches, float[][] raw, EncodedInput[] encoded, float[][] embedder)
+    {
+        var byIds = new Dictionary<string, float[]>();
+        int k = 0;
+        foreach (var batch in batches)
+        {
+            foreach (var row in batch)
+            {
+                byIds[string.Join(',', row.InputIds)] = raw[k++];
+            }
+        }
+
+        double max = 0;
+        for (int i = 0; i < encoded.Length; i++)
+        {
+            var rawVector = byIds[string.Join(',', encoded[i].InputIds)];
+            for (int j = 0; j < rawVector.Length; j++)
+            {
+                max = Math.Max(max, Math.Abs(rawVector[j] - embedder[i][j]));
+            }
+        }
+
+        return max;
+    }
+
+    private static string EnsureModel()
+    {
+        var folder = Path.Combine(BenchPaths.Out, "models", "bge-small-synthetic");
+        if (File.Exists(Path.Combine(folder, SyntheticModelGenerator.OnnxRelativePath)) && File.Exists(Path.Combine(folder, "config.json")))
+        {
+            return folder;
+        }
+
+        var vocab = Path.Combine(BenchPaths.SharedData, "tokenizer-bert-base-uncased", "vocab.txt");
+        if (!File.Exists(vocab))
+        {
+            throw new FileNotFoundException($"bert-base-uncased vocab not found at {vocab} (set BGE_SHARED_DATA)", vocab);
+        }
+
+        Console.WriteLine($"Generating the synthetic bge-small model into {folder} (once) ...");
+        return SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("bge-small"), folder, vocab);
+    }
+
+    private static string[] ReadCorpus(int docs)
+    {
+        var path = Path.Combine(BenchPaths.SharedData, "scifact-beir", "corpus.jsonl");
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"SciFact corpus not found at {path} (set BGE_SHARED_DATA)", path);
+        }
+
+        var texts = new List<string>(docs);
+        foreach (var line in File.ReadLines(path))
+        {
+            if (texts.Count >= docs)
+            {
+                break;
+            }
+
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            using var doc = JsonDocument.Parse(line);
+            var title = doc.RootElement.TryGetProperty("title", out var t) ? t.GetString() : null;
+            var text = doc.RootElement.TryGetProperty("text", out var x) ? x.GetString() : null;
+            texts.Add(((title ?? "") + " " + (text ?? "")).Trim());
+        }
+
+        return [.. texts];
+    }
+}

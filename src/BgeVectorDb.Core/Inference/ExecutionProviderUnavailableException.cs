@@ -1,0 +1,28 @@
+namespace BgeVectorDb.Core.Inference;
+
+/// <summary>
+/// The configured execution provider (e.g. <c>cuda</c>) cannot be used by the loaded ONNX Runtime.
+/// </summary>
+public sealed class ExecutionProviderUnavailableException : Exception
+{
+    /// <summary>Creates the exception; the message names the provider, what is available and the fix.</summary>
+    public ExecutionProviderUnavailableException(
+        string provider, IReadOnlyList<string> availableProviders, string detail, Exception? innerException = null)
+        : base(BuildMessage(provider, availableProviders, detail), innerException)
+    {
+        Provider = provider;
+        AvailableProviders = availableProviders;
+    }
+
+    /// <summary>The requested provider as ORT names it, e.g. "CUDAExecutionProvider".</summary>
+    public string Provider { get; }
+
+    /// <summary>Providers the loaded runtime offers.</summary>
+    public IReadOnlyList<string> AvailableProviders { get; }
+
+    private static string BuildMessage(string provider, IReadOnlyList<string> available, string detail) =>
+        $"Execution provider {provider} is not available: {detail}. " +
+        $"Available providers: [{string.Join(", ", available)}]. " +
+        "CUDA needs the GPU build (dotnet build -p:BgeGpu=true, which references Microsoft.ML.OnnxRuntime.Gpu) " +
+        "and CUDA 12 with cuDNN 9 installed on the host; or configure the execution provider as 'auto' or 'cpu'.";
+}

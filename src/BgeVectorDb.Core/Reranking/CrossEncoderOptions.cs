@@ -1,0 +1,17 @@
+using BgeVectorDb.Core.Inference.Batching;
+
+namespace BgeVectorDb.Core.Reranking;
+
+/// <summary>Settings of a <see cref="CrossEncoderReranker"/>.</summary>
+public sealed class CrossEncoderOptions
+{
+    /// <summary>Tokens per (query, document) pair, special tokens included; the document is truncated first.
+    /// Default 512; also capped by the model's max_position_embeddings (minus 2 for XLM-R).</summary>
+    public int MaxLength { get; set; } = 512;
+
+    /// <summary>Return sigmoid(logit) in (0, 1) instead of the raw logit. Default false.</summary>
+    public bool ApplySigmoid { get; set; }
+
+    /// <summary>Dynamic batching bounds (token budget 16384, 256 rows by default).</summary>
+    public InferenceBatcherOptions Batching { get; set; } = new();
+}
