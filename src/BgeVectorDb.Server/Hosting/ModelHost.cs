@@ -1,5 +1,7 @@
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Inference;
+using BgeVectorDb.Core.Inference.Batching;
 using BgeVectorDb.Core.Models;
 using BgeVectorDb.Core.Reranking;
 using Microsoft.Extensions.Options;
@@ -9,49 +11,144 @@ namespace BgeVectorDb.Server.Hosting;
 /// <summary>A model the server has loaded, as reported by the info RPC.</summary>
 internal sealed record LoadedModel(string Role, string Id, string Path, string Family, int Dimension, int MaxLength, bool Synthetic);
 
-/// <summary>Which execution provider inference uses and why.</summary>
-internal sealed record ProviderInfo(string Provider, string Reason, IReadOnlyList<string> Available);
-
 /// <summary>
-/// Loads the configured models at start (failing fast, with every way to supply them named, when one
-/// is missing) and hands them to collections. One instance per model id, shared by all collections.
+/// Owns inference for the server: chooses the execution provider once, resolves and loads the configured
+/// default models at start (failing fast, naming every way to supply a missing one), and loads other
+/// models on first use by a collection. One loaded instance per model id, shared by every collection.
 /// </summary>
-internal sealed class ModelHost : IModelProvider, IDisposable
+internal sealed partial class ModelHost : IModelProvider, IDisposable
 {
-    private readonly Dictionary<string, ITextEmbedder> _embedders = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Dictionary<string, IReranker> _rerankers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly InferenceOptions _options;
+    private readonly ModelResolver _resolver;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly Lock _sync = new();
+    private readonly Dictionary<string, BgeEmbedder> _embedders = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, CrossEncoderReranker> _rerankers = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<LoadedModel> _loaded = [];
+    private OnnxSessionFactory? _factory;
 
-    public ModelHost(IOptions<InferenceOptions> options)
+    public ModelHost(IOptions<InferenceOptions> options, IOptions<ModelOptions> modelOptions, ILoggerFactory loggerFactory)
     {
-        var o = options.Value;
-        DefaultEmbeddingModel = o.EmbeddingModel;
-        DefaultRerankerModel = o.RerankerModel;
-        Provider = new ProviderInfo("cpu", "no model loaded", ["CPUExecutionProvider"]);
+        _options = options.Value;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<ModelHost>();
+        _resolver = new ModelResolver(modelOptions, loggerFactory.CreateLogger<ModelResolver>());
     }
 
-    public string DefaultEmbeddingModel { get; }
+    public string DefaultEmbeddingModel => _options.EmbeddingModel;
 
-    public string DefaultRerankerModel { get; }
+    public string DefaultRerankerModel => _options.RerankerModel;
 
-    public ProviderInfo Provider { get; }
+    /// <summary>The provider in use and why (available after <see cref="LoadDefaultsAsync"/>).</summary>
+    public ExecutionProviderInfo Provider => Factory.ExecutionProvider;
 
-    public IReadOnlyList<LoadedModel> Loaded => _loaded;
+    public IReadOnlyList<LoadedModel> Loaded
+    {
+        get
+        {
+            lock (_sync) return _loaded.ToArray();
+        }
+    }
 
-    public ITextEmbedder GetEmbedder(string modelId) =>
-        _embedders.TryGetValue(modelId, out var e) ? e
-            : throw new EngineException(EngineErrorKind.InvalidArgument,
-                $"config.embedding_model: model '{modelId}' is not loaded by this server (loaded: {string.Join(", ", _embedders.Keys.DefaultIfEmpty("none"))})",
-                "config.embedding_model");
+    private OnnxSessionFactory Factory => _factory ?? throw new InvalidOperationException("models are not loaded yet");
 
-    public IReranker GetReranker(string modelId) =>
-        _rerankers.TryGetValue(modelId, out var r) ? r
-            : throw new EngineException(EngineErrorKind.InvalidArgument,
-                $"config.reranker_model: model '{modelId}' is not loaded by this server (loaded: {string.Join(", ", _rerankers.Keys.DefaultIfEmpty("none"))})",
-                "config.reranker_model");
+    /// <summary>Chooses the execution provider and loads the default models. Throws
+    /// ModelUnavailableException / ExecutionProviderUnavailableException for the server to report.</summary>
+    public async Task LoadDefaultsAsync(CancellationToken cancellationToken)
+    {
+        _factory = new OnnxSessionFactory(new OnnxRuntimeOptions
+        {
+            ExecutionProvider = ExecutionProviderPreferences.Parse(_options.ExecutionProvider),
+            IntraOpThreads = _options.IntraOpThreads,
+            CudaDeviceId = _options.CudaDeviceId,
+        }, _loggerFactory.CreateLogger<OnnxSessionFactory>());
+        LogProvider(Provider.Provider, Provider.Reason);
+        if (!IsNone(_options.EmbeddingModel)) await LoadEmbedderAsync(_options.EmbeddingModel, cancellationToken).ConfigureAwait(false);
+        if (!IsNone(_options.RerankerModel)) await LoadRerankerAsync(_options.RerankerModel, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ITextEmbedder GetEmbedder(string modelId) => Get(modelId, "config.embedding_model", _embedders, LoadEmbedderAsync);
+
+    public IReranker GetReranker(string modelId) => Get(modelId, "config.reranker_model", _rerankers, LoadRerankerAsync);
+
+    private T Get<T>(string modelId, string field, Dictionary<string, T> loaded, Func<string, CancellationToken, Task<T>> load)
+        where T : class
+    {
+        lock (_sync)
+        {
+            if (loaded.TryGetValue(modelId, out var model)) return model;
+        }
+        try
+        {
+            // A collection naming a model the server has not loaded yet: resolve and load it now
+            // (folder, cache, hub). Rare (collection create/open), so blocking here is acceptable.
+            return load(modelId, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is ModelUnavailableException or ArgumentException or InvalidDataException or FileNotFoundException)
+        {
+            throw new EngineException(EngineErrorKind.InvalidArgument, $"{field}: {ex.Message}", field, ex);
+        }
+    }
+
+    private async Task<BgeEmbedder> LoadEmbedderAsync(string modelId, CancellationToken cancellationToken)
+    {
+        var resolved = await _resolver.ResolveAsync(modelId, null, cancellationToken).ConfigureAwait(false);
+        lock (_sync)
+        {
+            if (_embedders.TryGetValue(modelId, out var existing)) return existing;
+            var embedder = BgeEmbedder.Load(resolved.Directory, modelId, Factory, new BgeEmbedderOptions
+            {
+                MaxLength = _options.MaxSequenceLength,
+                Batching = new InferenceBatcherOptions { MaxBatchTokens = _options.MaxBatchTokens },
+            }, _loggerFactory.CreateLogger<BgeEmbedder>());
+            _embedders[modelId] = embedder;
+            Register("embedding", modelId, resolved, embedder.Dimension, embedder.MaxLength);
+            return embedder;
+        }
+    }
+
+    private async Task<CrossEncoderReranker> LoadRerankerAsync(string modelId, CancellationToken cancellationToken)
+    {
+        var resolved = await _resolver.ResolveAsync(modelId, null, cancellationToken).ConfigureAwait(false);
+        lock (_sync)
+        {
+            if (_rerankers.TryGetValue(modelId, out var existing)) return existing;
+            var reranker = CrossEncoderReranker.Load(resolved.Directory, modelId, Factory, new CrossEncoderOptions
+            {
+                MaxLength = _options.MaxSequenceLength,
+                ApplySigmoid = _options.RerankerSigmoid,
+                Batching = new InferenceBatcherOptions { MaxBatchTokens = _options.MaxBatchTokens },
+            }, _loggerFactory.CreateLogger<CrossEncoderReranker>());
+            _rerankers[modelId] = reranker;
+            Register("reranker", modelId, resolved, 0, reranker.MaxLength);
+            return reranker;
+        }
+    }
+
+    private void Register(string role, string modelId, ResolvedModel resolved, int dimension, int maxLength)
+    {
+        var synthetic = File.ReadAllText(Path.Combine(resolved.Directory, "config.json")).Contains("\"bgevectordb_synthetic\"", StringComparison.Ordinal);
+        _loaded.Add(new LoadedModel(role, modelId, resolved.Directory, resolved.Family, dimension, maxLength, synthetic));
+        LogLoaded(role, modelId, resolved.Directory, resolved.Source.ToString());
+        if (synthetic) LogSynthetic(modelId);
+    }
+
+    private static bool IsNone(string id) => string.Equals(id, "none", StringComparison.OrdinalIgnoreCase);
 
     public void Dispose()
     {
-        foreach (var d in _embedders.Values.Concat<object>(_rerankers.Values).OfType<IDisposable>()) d.Dispose();
+        foreach (var e in _embedders.Values) e.Dispose();
+        foreach (var r in _rerankers.Values) r.Dispose();
+        _resolver.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Inference runs on {Provider}: {Reason}")]
+    private partial void LogProvider(string provider, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Role} model {ModelId} from {Path} ({Source})")]
+    private partial void LogLoaded(string role, string modelId, string path, string source);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {ModelId} has SYNTHETIC random weights: results are not semantic (testing only)")]
+    private partial void LogSynthetic(string modelId);
 }

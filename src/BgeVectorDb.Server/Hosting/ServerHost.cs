@@ -1,4 +1,6 @@
 using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Inference;
+using BgeVectorDb.Core.Models;
 using BgeVectorDb.Server.Services;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
@@ -53,6 +55,8 @@ public static partial class ServerHost
 
         builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<InferenceOptions>().Bind(builder.Configuration.GetSection(InferenceOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ModelOptions>().Bind(builder.Configuration.GetSection(ModelOptions.SectionName)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
         builder.Services.AddOptions<EngineLimits>().Bind(builder.Configuration.GetSection("Limits"));
 
         var server = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
@@ -97,6 +101,7 @@ public static partial class ServerHost
     private static string? StartupFailure(Exception ex) => ex switch
     {
         OptionsValidationException o => "invalid configuration: " + string.Join("; ", o.Failures),
+        ModelUnavailableException or ExecutionProviderUnavailableException => ex.Message,
         IOException or InvalidDataException or UnauthorizedAccessException => ex.Message,
         _ => null,
     };
@@ -109,11 +114,10 @@ public static partial class ServerHost
 /// before the server accepts calls; disposes the catalog at shutdown.</summary>
 internal sealed class EngineStartup(IServiceProvider services) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        services.GetRequiredService<ModelHost>();
+        await services.GetRequiredService<ModelHost>().LoadDefaultsAsync(cancellationToken);
         services.GetRequiredService<CollectionCatalog>();
-        return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

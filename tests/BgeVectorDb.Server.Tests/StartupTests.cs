@@ -1,0 +1,75 @@
+using BgeVectorDb.Server.Tests.Infrastructure;
+
+namespace BgeVectorDb.Server.Tests;
+
+/// <summary>Start-up failures end quickly, non-zero, with a message the operator can act on.</summary>
+public sealed class StartupTests
+{
+    [Fact]
+    public async Task No_model_reachable_exits_within_seconds_naming_every_way_to_supply_one()
+    {
+        using var dir = new TempDirectory();
+        var (exitCode, output, elapsed) = await ServerProcess.RunToExitAsync(dir.Sub("data"), new Dictionary<string, string>
+        {
+            ["Inference:EmbeddingModel"] = "BAAI/bge-small-en-v1.5",
+            ["Inference:RerankerModel"] = "none",
+            ["Models:ModelsFolder"] = dir.Sub("models"),
+            ["Models:CacheFolder"] = dir.Sub("cache"),
+            ["Models:HubEndpoint"] = "http://127.0.0.1:9",   // discard port: connection refused
+        }, TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, exitCode);
+        Assert.True(elapsed < TimeSpan.FromSeconds(30), $"took {elapsed}");
+        Assert.Contains("BAAI/bge-small-en-v1.5", output);
+        Assert.Contains("Models:ModelsFolder", output);
+        Assert.Contains(dir.Sub("cache"), output);
+        Assert.Contains("127.0.0.1:9", output);
+        Assert.Contains("bgevdb models synth", output);
+    }
+
+    [Fact]
+    public async Task Cuda_requested_on_a_cpu_only_runtime_refuses_to_start_with_a_clear_error()
+    {
+        using var dir = new TempDirectory();
+        TestData.WriteTinyModels(dir.Sub("models"));
+        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"), new Dictionary<string, string>
+        {
+            ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
+            ["Inference:RerankerModel"] = "none",
+            ["Inference:ExecutionProvider"] = "cuda",
+            ["Models:ModelsFolder"] = dir.Sub("models"),
+            ["Models:AllowDownload"] = "false",
+        }, TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("CUDA", output);
+        Assert.Contains("BgeGpu", output);
+    }
+
+    [Fact]
+    public async Task Invalid_option_is_reported_at_start()
+    {
+        using var dir = new TempDirectory();
+        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"), new Dictionary<string, string>
+        {
+            ["Inference:ExecutionProvider"] = "tpu",
+            ["Inference:EmbeddingModel"] = "none",
+            ["Inference:RerankerModel"] = "none",
+        }, TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Inference:ExecutionProvider must be auto, cpu or cuda", output);
+    }
+
+    [Fact]
+    public async Task Corrupt_catalog_refuses_to_start_naming_the_file()
+    {
+        using var dir = new TempDirectory();
+        Directory.CreateDirectory(dir.Sub("data"));
+        await File.WriteAllTextAsync(Path.Combine(dir.Sub("data"), "catalog.json"), "BGEVDB-CATALOG 1 0000\n[]");
+        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"), new Dictionary<string, string>
+        {
+            ["Inference:EmbeddingModel"] = "none",
+            ["Inference:RerankerModel"] = "none",
+        }, TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("catalog.json: checksum mismatch", output);
+    }
+}
