@@ -23,9 +23,9 @@ public static partial class ServerHost
         {
             app = Build(args);
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (StartupFailure(ex) is { } message)
         {
-            await Console.Error.WriteLineAsync("bgevectordb: invalid configuration: " + string.Join("; ", ex.Failures));
+            await Console.Error.WriteLineAsync("bgevectordb: invalid configuration: " + message);
             return 2;
         }
         try
@@ -57,16 +57,27 @@ public static partial class ServerHost
         builder.Services.AddOptions<InferenceOptions>().Bind(builder.Configuration.GetSection(InferenceOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<ModelOptions>().Bind(builder.Configuration.GetSection(ModelOptions.SectionName)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
+        builder.Services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         builder.Services.AddOptions<EngineLimits>().Bind(builder.Configuration.GetSection("Limits"));
 
         var server = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
         builder.WebHost.UseUrls(server.Listen);
-        builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2);
+            if (server.Tls.CertificatePath is not null)
+            {
+                var certificate = server.Tls.Load();
+                k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate);
+            }
+        });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(server.ShutdownTimeoutSeconds));
 
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = server.MaxReceiveMessageBytes;
+            o.Interceptors.Add<ApiKeyInterceptor>();
             o.Interceptors.Add<ErrorMappingInterceptor>();
         });
         builder.Services.AddGrpcReflection();
@@ -77,6 +88,7 @@ public static partial class ServerHost
             return health;
         });
         builder.Services.AddSingleton<ServerClock>();
+        builder.Services.AddSingleton<ApiKeyInterceptor>();
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddSingleton(sp =>
         {
@@ -102,7 +114,7 @@ public static partial class ServerHost
     {
         OptionsValidationException o => "invalid configuration: " + string.Join("; ", o.Failures),
         ModelUnavailableException or ExecutionProviderUnavailableException => ex.Message,
-        IOException or InvalidDataException or UnauthorizedAccessException => ex.Message,
+        IOException or InvalidDataException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException => ex.Message,
         _ => null,
     };
 

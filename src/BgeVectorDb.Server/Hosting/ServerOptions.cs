@@ -23,6 +23,9 @@ public sealed class ServerOptions
     /// <summary>How long graceful shutdown waits for in-flight calls, in seconds. Default 30.</summary>
     [Range(0, 3600)]
     public int ShutdownTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>TLS certificate; none = plaintext HTTP/2.</summary>
+    public TlsOptions Tls { get; set; } = new();
 }
 
 /// <summary>Section "Inference": which models the server serves and how it runs them.</summary>

@@ -40,7 +40,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     /// <summary>Starts the server with the given configuration (as --Key=Value) and waits until it
     /// listens. Throws with the server's output when it exits or does not listen in time.</summary>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> settings, TimeSpan? timeout = null)
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> settings, TimeSpan? timeout = null,
+        Func<string, GrpcChannel>? channelFactory = null)
     {
         var server = Launch(dataDirectory, settings);
         var finished = await Task.WhenAny(server._listening.Task, server._process.WaitForExitAsync(), Task.Delay(timeout ?? TimeSpan.FromSeconds(90)));
@@ -51,7 +52,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             throw new InvalidOperationException($"server did not start ({(exited ? "exited with " + server._process.ExitCode : "timeout")}):\n{server.Output}");
         }
         server.Address = await server._listening.Task;
-        server.Channel = GrpcChannel.ForAddress(server.Address);
+        server.Channel = channelFactory is null ? GrpcChannel.ForAddress(server.Address) : channelFactory(server.Address);
         return server;
     }
 
@@ -146,6 +147,6 @@ public sealed partial class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    [GeneratedRegex(@"BgeVectorDb listening on (http://[0-9.]+:[0-9]+)")]
+    [GeneratedRegex(@"BgeVectorDb listening on (https?://[0-9.]+:[0-9]+)")]
     private static partial Regex ListeningPattern();
 }
