@@ -164,13 +164,7 @@ internal static class CollectionsCommands
         ]);
     }
 
-    private static void Positive(Option<uint> option) => option.Validators.Add(r =>
-    {
-        if (r.GetValueOrDefault<uint>() == 0)
-        {
-            r.AddError($"{option.Name} must be at least 1.");
-        }
-    });
+    private static void Positive(Option<uint> option) => option.Check(v => v == 0 ? $"{option.Name} must be at least 1." : null);
 
     internal static string DistanceName(Distance d) => d switch
     {

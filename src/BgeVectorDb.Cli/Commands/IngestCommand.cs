@@ -18,27 +18,9 @@ internal static class IngestCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Documents per batch.", DefaultValueFactory = _ => 64 };
         var window = new Option<int>("--window") { Description = "Batches in flight (sent, not yet acknowledged).", DefaultValueFactory = _ => DefaultWindow };
         var limit = new Option<long?>("--limit") { Description = "Ingest at most N documents (the first N lines).", HelpName = "N" };
-        batchSize.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 10_000)
-            {
-                r.AddError("--batch-size must be between 1 and 10000.");
-            }
-        });
-        window.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 64)
-            {
-                r.AddError("--window must be between 1 and 64.");
-            }
-        });
-        limit.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<long?>() is < 1)
-            {
-                r.AddError("--limit must be at least 1.");
-            }
-        });
+        batchSize.Check(v => v is < 1 or > 10_000 ? "--batch-size must be between 1 and 10000." : null);
+        window.Check(v => v is < 1 or > 64 ? "--window must be between 1 and 64." : null);
+        limit.Check(v => v is < 1 ? "--limit must be at least 1." : null);
 
         var command = new Command("ingest", "Upload documents over a gRPC stream, with a progress bar on stderr.")
         {

@@ -47,27 +47,9 @@ internal static class SearchCommand
         var ef = new Option<int>("--ef") { Description = "HNSW beam width (0 = collection default)." };
         var vectors = new Option<bool>("--vectors") { Description = "Also return the hits' vectors (JSON output)." };
 
-        k.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1)
-            {
-                r.AddError("-k must be at least 1.");
-            }
-        });
-        candidates.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1)
-            {
-                r.AddError("--candidates must be at least 1.");
-            }
-        });
-        ef.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 0)
-            {
-                r.AddError("--ef must not be negative.");
-            }
-        });
+        k.Check(v => v < 1 ? "-k must be at least 1." : null);
+        candidates.Check(v => v is < 1 ? "--candidates must be at least 1." : null);
+        ef.Check(v => v < 0 ? "--ef must not be negative." : null);
 
         var command = new Command("search", "Text query: embed, ANN candidates, cross-encoder rerank, top-k.")
         {
@@ -75,9 +57,9 @@ internal static class SearchCommand
         };
         command.Validators.Add(r =>
         {
-            if (r.GetValue(candidates) is { } c && c < r.GetValue(k))
+            if (r.ValueOrDefault(candidates) is { } c && c < r.ValueOrDefault(k))
             {
-                r.AddError($"--candidates ({c}) must be at least -k ({r.GetValue(k)}).");
+                r.AddError($"--candidates ({c}) must be at least -k ({r.ValueOrDefault(k)}).");
             }
         });
         command.SetAction(g.Action(async (s, ct) =>

@@ -86,7 +86,7 @@ internal sealed class ProgressReporter
     private readonly bool _interactive;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Lock _lock = new();
-    private TimeSpan _lastDraw = TimeSpan.MinValue;
+    private TimeSpan? _lastDraw;
     private int _lastLength;
     private long _done;
 
@@ -110,7 +110,7 @@ internal sealed class ProgressReporter
         lock (_lock)
         {
             var now = _clock.Elapsed;
-            if (now - _lastDraw < (_interactive ? InteractiveInterval : PlainInterval))
+            if (_lastDraw is { } last && now - last < (_interactive ? InteractiveInterval : PlainInterval))
             {
                 return;
             }

@@ -118,6 +118,10 @@ internal sealed class UpsertStreamer
         {
             throw new OperationCanceledException(cancellationToken);
         }
+        catch (Exception e) when (stopReason is SourceFormatException && e is RpcException or CliException)
+        {
+            // The bad input line is the cause; the call failing afterwards is a consequence (e.g. nothing sent yet).
+        }
 
         if (stopReason is not null)
         {
