@@ -55,10 +55,22 @@ internal static class IngestCommand
             {
                 result = await streamer.RunAsync(documents, size => progress.Add(size), ct);
             }
-            finally
+            catch (IngestRejectedException e)
             {
                 progress.Finish();
+                await s.Err.WriteLineAsync(CliGlobals.DescribeRpcError(e.Status, s.Address));
+                var where = e.Batch is { } b
+                    ? $"the server rejected batch {b.BatchId} ({file}:{b.FirstLine}-{b.LastLine}); "
+                    : "";
+                await s.Err.WriteLineAsync($"{where}{e.Acknowledged} documents before it were stored");
+                return CliApp.ExitError;
             }
+            catch
+            {
+                progress.Finish();
+                throw;
+            }
+            progress.Finish();
             var seconds = progress.ElapsedSeconds;
             if (s.Json)
             {

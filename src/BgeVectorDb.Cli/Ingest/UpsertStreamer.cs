@@ -10,6 +10,19 @@ namespace BgeVectorDb.Cli.Ingest;
 /// <param name="Batches">Batches acknowledged.</param>
 internal sealed record IngestResult(long Documents, long Replaced, long Batches);
 
+/// <summary>The server ended the upload with an error status. <see cref="Batch"/> is the oldest batch not
+/// acknowledged (the server handles batches in order, so the one it rejected), null when none was pending.</summary>
+internal sealed class IngestRejectedException(RpcException status, UpsertStreamer.BatchLines? batch, long acknowledged)
+    : Exception(status.Message, status)
+{
+    public RpcException Status { get; } = status;
+
+    public UpsertStreamer.BatchLines? Batch { get; } = batch;
+
+    /// <summary>Documents acknowledged (stored) before the error.</summary>
+    public long Acknowledged { get; } = acknowledged;
+}
+
 /// <summary>
 /// Sends documents over one <c>Documents.UpsertStream</c> call in batches of <c>batchSize</c>, with at most
 /// <c>window</c> batches sent and not yet acknowledged. Acks are matched to batches by batch_id (1, 2, ...).
@@ -19,6 +32,9 @@ internal sealed record IngestResult(long Documents, long Replaced, long Batches)
 /// </summary>
 internal sealed class UpsertStreamer
 {
+    /// <summary>A sent batch: its id, size and the input lines it came from.</summary>
+    internal sealed record BatchLines(ulong BatchId, int Count, long FirstLine, long LastLine);
+
     private readonly Documents.DocumentsClient _client;
     private readonly string _collection;
     private readonly int _batchSize;
@@ -44,7 +60,7 @@ internal sealed class UpsertStreamer
         using var callCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var call = _client.UpsertStream(cancellationToken: callCancel.Token);
         using var slots = new SemaphoreSlim(_window, _window);
-        var inFlight = new ConcurrentDictionary<ulong, int>();
+        var inFlight = new ConcurrentDictionary<ulong, BatchLines>();
         long acked = 0, replaced = 0, batches = 0;
 
         var reader = Task.Run(async () =>
@@ -52,10 +68,11 @@ internal sealed class UpsertStreamer
             while (await call.ResponseStream.MoveNext(callCancel.Token).ConfigureAwait(false))
             {
                 var ack = call.ResponseStream.Current;
-                if (!inFlight.TryRemove(ack.BatchId, out var size))
+                if (!inFlight.TryRemove(ack.BatchId, out var sent))
                 {
                     throw new CliException($"server acknowledged unknown batch {ack.BatchId}");
                 }
+                var size = sent.Count;
                 acked += size;
                 replaced += ack.Replaced;
                 batches++;
@@ -70,12 +87,19 @@ internal sealed class UpsertStreamer
         {
             ulong nextId = 1;
             var batch = NewBatch(nextId);
+            long firstLine = 0, lastLine = 0;
             foreach (var source in documents)
             {
+                if (batch.Documents.Count == 0)
+                {
+                    firstLine = source.Line;
+                }
+                lastLine = source.Line;
                 batch.Documents.Add(source.Document);
                 if (batch.Documents.Count == _batchSize)
                 {
-                    open = await SendAsync(call, batch, slots, inFlight, reader, callCancel.Token).ConfigureAwait(false);
+                    open = await SendAsync(call, batch, new BatchLines(batch.BatchId, batch.Documents.Count, firstLine, lastLine),
+                        slots, inFlight, reader, callCancel.Token).ConfigureAwait(false);
                     if (!open)
                     {
                         break;
@@ -85,7 +109,8 @@ internal sealed class UpsertStreamer
             }
             if (open && batch.Documents.Count > 0)
             {
-                open = await SendAsync(call, batch, slots, inFlight, reader, callCancel.Token).ConfigureAwait(false);
+                open = await SendAsync(call, batch, new BatchLines(batch.BatchId, batch.Documents.Count, firstLine, lastLine),
+                    slots, inFlight, reader, callCancel.Token).ConfigureAwait(false);
             }
         }
         catch (SourceFormatException e)
@@ -122,6 +147,11 @@ internal sealed class UpsertStreamer
         {
             // The bad input line is the cause; the call failing afterwards is a consequence (e.g. nothing sent yet).
         }
+        catch (RpcException e)
+        {
+            var pending = inFlight.Values.OrderBy(b => b.BatchId).FirstOrDefault();
+            throw new IngestRejectedException(e, pending, acked);
+        }
 
         if (stopReason is not null)
         {
@@ -143,8 +173,8 @@ internal sealed class UpsertStreamer
 
     /// <summary>Waits for a free slot (or the end of the reader), then writes. False when the call is over.</summary>
     private static async Task<bool> SendAsync(
-        AsyncDuplexStreamingCall<UpsertRequest, UpsertResponse> call, UpsertRequest batch, SemaphoreSlim slots,
-        ConcurrentDictionary<ulong, int> inFlight, Task reader, CancellationToken cancellationToken)
+        AsyncDuplexStreamingCall<UpsertRequest, UpsertResponse> call, UpsertRequest batch, BatchLines lines, SemaphoreSlim slots,
+        ConcurrentDictionary<ulong, BatchLines> inFlight, Task reader, CancellationToken cancellationToken)
     {
         var slot = slots.WaitAsync(cancellationToken);
         if (await Task.WhenAny(slot, reader).ConfigureAwait(false) != slot)
@@ -152,7 +182,7 @@ internal sealed class UpsertStreamer
             return false;
         }
         await slot.ConfigureAwait(false);
-        inFlight[batch.BatchId] = batch.Documents.Count;
+        inFlight[batch.BatchId] = lines;
         await call.RequestStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
         return true;
     }

@@ -125,7 +125,10 @@ public sealed class CliVectorsOnlyServerTests : IAsyncLifetime
 
         var run = await Run("ingest", "x", "--jsonl", file, "--batch-size", "16", "--window", "4");
         Assert.True(run.ExitCode == CliApp.ExitError, run.ToString());
-        Assert.StartsWith("INVALID_ARGUMENT: ", run.Stderr.Split('\n').Last(l => l.Trim().Length > 0));
+        var errorLines = run.Stderr.Split('\n').Where(l => !l.StartsWith('[') && l.Trim().Length > 0).Select(l => l.TrimEnd()).ToArray();
+        Assert.Equal(2, errorLines.Length);
+        Assert.StartsWith("INVALID_ARGUMENT: ", errorLines[0]);
+        Assert.Equal($"the server rejected batch 3 ({file}:33-48); 32 documents before it were stored", errorLines[1]);
 
         var stats = await Run("collections", "stats", "x", "--json");
         using var s = JsonDocument.Parse(stats.Stdout);
