@@ -5,7 +5,8 @@ using BgeVectorDb.Protos.V1;
 
 namespace BgeVectorDb.Cli.Commands;
 
-/// <summary><c>bgevdb search COLLECTION "query" [-k 10] [--candidates N] [--no-rerank] [--filter JSON] [--instruction TEXT]</c>.</summary>
+/// <summary><c>bgevdb search COLLECTION "query" [-k 10] [--candidates N] [--no-rerank] [--filter JSON] [--instruction TEXT]</c>;
+/// instead of a query text, <c>--vector '[...]'</c> (Search.SearchByVector) or <c>--like ID</c> (Search.SearchByDocument).</summary>
 internal static class SearchCommand
 {
     /// <summary>Server default of candidates passed to the reranker.</summary>
@@ -17,7 +18,30 @@ internal static class SearchCommand
     public static Command Create(CliGlobals g)
     {
         var collection = new Argument<string>("COLLECTION") { Description = "Collection to search." };
-        var query = new Argument<string>("QUERY") { Description = "Query text." };
+        var query = new Argument<string?>("QUERY") { Description = "Query text (or give --vector or --like).", Arity = ArgumentArity.ZeroOrOne };
+        var vector = new Option<float[]?>("--vector")
+        {
+            Description = "Search by this raw vector instead of a text, as a JSON array (ANN only, no rerank).",
+            HelpName = "JSON",
+            CustomParser = r =>
+            {
+                try
+                {
+                    var parsed = System.Text.Json.JsonSerializer.Deserialize<float[]>(r.Tokens.Count > 0 ? r.Tokens[0].Value : "");
+                    if (parsed is not { Length: > 0 })
+                    {
+                        r.AddError("--vector: expected a non-empty JSON array of numbers.");
+                    }
+                    return parsed;
+                }
+                catch (System.Text.Json.JsonException e)
+                {
+                    r.AddError("--vector: expected a JSON array of numbers: " + e.Message);
+                    return null;
+                }
+            },
+        };
+        var like = new Option<string?>("--like") { Description = "Search for neighbours of this stored document (itself excluded; ANN only).", HelpName = "ID" };
         var k = new Option<int>("-k", "--top-k") { Description = "Hits to return (1..server max).", DefaultValueFactory = _ => 10 };
         var candidates = new Option<int?>("--candidates")
         {
@@ -53,13 +77,23 @@ internal static class SearchCommand
 
         var command = new Command("search", "Text query: embed, ANN candidates, cross-encoder rerank, top-k.")
         {
-            collection, query, k, candidates, noRerank, filter, instruction, ef, vectors,
+            collection, query, k, candidates, noRerank, filter, instruction, ef, vectors, vector, like,
         };
         command.Validators.Add(r =>
         {
             if (r.ValueOrDefault(candidates) is { } c && c < r.ValueOrDefault(k))
             {
                 r.AddError($"--candidates ({c}) must be at least -k ({r.ValueOrDefault(k)}).");
+            }
+            var modes = (r.GetResult(query) is { Tokens.Count: > 0 } ? 1 : 0) + (r.GetResult(vector) is null ? 0 : 1) + (r.GetResult(like) is null ? 0 : 1);
+            if (modes != 1)
+            {
+                r.AddError("Give exactly one of QUERY, --vector JSON or --like ID.");
+            }
+            else if (r.GetResult(query) is null or { Tokens.Count: 0 }
+                && (r.GetResult(noRerank) is not null || r.GetResult(instruction) is not null))
+            {
+                r.AddError("--no-rerank and --instruction apply to text queries only.");
             }
         });
         command.SetAction(g.Action(async (s, ct) =>
@@ -76,16 +110,22 @@ internal static class SearchCommand
             {
                 options.Filter = f;
             }
-            var request = new SearchRequest { Collection = s.Get(collection), Query = s.Get(query), Options = options };
-            if (s.Get(noRerank))
+            SearchResponse response;
+            if (s.ParseResult.GetResult(vector) is not null && s.ParseResult.GetValue(vector) is { Length: > 0 } v)
             {
-                request.Rerank = false;
+                var byVector = new SearchByVectorRequest { Collection = s.Get(collection), Options = options };
+                byVector.Vector.AddRange(v);
+                response = await s.Search.SearchByVectorAsync(byVector, cancellationToken: ct);
             }
-            if (s.ParseResult.GetResult(instruction) is { Implicit: false })
+            else if (s.ParseResult.GetResult(like) is not null && s.ParseResult.GetValue(like) is { } id)
             {
-                request.QueryInstruction = s.Get(instruction) ?? "";
+                response = await s.Search.SearchByDocumentAsync(
+                    new SearchByDocumentRequest { Collection = s.Get(collection), Id = id, Options = options }, cancellationToken: ct);
             }
-            var response = await s.Search.SearchAsync(request, cancellationToken: ct);
+            else
+            {
+                response = await TextSearchAsync(s, options, ct);
+            }
             if (s.Json)
             {
                 s.WriteJson(response);
@@ -97,6 +137,20 @@ internal static class SearchCommand
             return CliApp.ExitOk;
         }));
         return command;
+
+        async Task<SearchResponse> TextSearchAsync(CliSession s, SearchOptions options, CancellationToken ct)
+        {
+            var request = new SearchRequest { Collection = s.Get(collection), Query = s.Get(query) ?? "", Options = options };
+            if (s.Get(noRerank))
+            {
+                request.Rerank = false;
+            }
+            if (s.ParseResult.GetResult(instruction) is { Implicit: false })
+            {
+                request.QueryInstruction = s.Get(instruction) ?? "";
+            }
+            return await s.Search.SearchAsync(request, cancellationToken: ct);
+        }
     }
 
     /// <summary>Hits as a table, then one line of stage timings.</summary>

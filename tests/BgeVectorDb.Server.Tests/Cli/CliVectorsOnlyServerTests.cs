@@ -87,6 +87,23 @@ public sealed class CliVectorsOnlyServerTests : IAsyncLifetime
             Assert.Equal("300", s.RootElement.GetProperty("document_count").GetString());
         }
 
+        var byVector = await Run("search", "v", "--vector", "[1,0,0,0]", "-k", "3", "--filter", "{\"field\":{\"key\":\"even\",\"equals\":true}}", "--json");
+        Assert.True(byVector.ExitCode == CliApp.ExitOk, byVector.ToString());
+        using (var response = JsonDocument.Parse(byVector.Stdout))
+        {
+            var hits = response.RootElement.GetProperty("hits").EnumerateArray().ToList();
+            Assert.Equal(3, hits.Count);
+            Assert.All(hits, h => Assert.True(h.GetProperty("metadata").GetProperty("even").GetProperty("bool_value").GetBoolean()));
+            Assert.False(response.RootElement.GetProperty("reranked").GetBoolean());
+        }
+
+        var like = await Run("search", "v", "--like", "d0", "-k", "2");
+        Assert.True(like.ExitCode == CliApp.ExitOk, like.ToString());
+        var likeLines = like.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, likeLines.Length); // header, 2 hits, timings
+        Assert.DoesNotContain(likeLines[1..3], l => l.Split("  ")[1].Trim() == "d0");
+        Assert.StartsWith("embed ", likeLines[3]);
+
         var docs = await Run("get", "v", "d5", "d999");
         Assert.True(docs.ExitCode == CliApp.ExitError, docs.ToString());
         Assert.Contains("id:       d5", docs.Stdout);
