@@ -26,6 +26,7 @@ public sealed class UpsertStreamerTests : IAsyncLifetime
     private readonly SlowAckDocuments _service = new();
     private WebApplication _app = null!;
     private GrpcChannel _channel = null!;
+    private string _address = "";
 
     public async Task InitializeAsync()
     {
@@ -37,8 +38,8 @@ public sealed class UpsertStreamerTests : IAsyncLifetime
         _app = builder.Build();
         _app.MapGrpcService<SlowAckDocuments>();
         await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        _channel = GrpcChannel.ForAddress(address);
+        _address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _channel = GrpcChannel.ForAddress(_address);
     }
 
     public async Task DisposeAsync()
@@ -84,12 +85,30 @@ public sealed class UpsertStreamerTests : IAsyncLifetime
         Assert.Equal("server acknowledged unknown batch 1001", e.Message);
     }
 
+    [Fact]
+    public async Task Cli_ingest_sends_the_api_key_header_and_prints_the_summary()
+    {
+        using var dir = new Infrastructure.TempDirectory("bgevdb-cli");
+        var file = dir.Sub("docs.jsonl");
+        File.WriteAllLines(file, Enumerable.Range(1, 7).Select(i => $"{{\"id\":\"d{i}\",\"text\":\"t{i}\"}}"));
+
+        var run = await CliRun.RunAsync("ingest", "c", "--jsonl", file, "--batch-size", "3", "--api-key", "s3cret", "--server", _address);
+
+        Assert.True(run.ExitCode == CliApp.ExitOk, run.ToString());
+        Assert.StartsWith("ingested 7 docs in ", run.Stdout);
+        Assert.Equal(["s3cret"], _service.ApiKeys);
+        Assert.Equal([3, 3, 1], _service.Sizes);
+        Assert.Contains("[########################] 7/7 100%", run.Stderr);
+    }
+
     /// <summary>Acknowledges batches in order, each 15 ms after the previous one.</summary>
     private sealed class SlowAckDocuments : Documents.DocumentsBase
     {
         private int _outstanding;
 
         public List<ulong> Received { get; } = [];
+
+        public List<string?> ApiKeys { get; } = [];
 
         public List<int> Sizes { get; } = [];
 
@@ -102,6 +121,7 @@ public sealed class UpsertStreamerTests : IAsyncLifetime
         public override async Task UpsertStream(IAsyncStreamReader<UpsertRequest> requestStream,
             IServerStreamWriter<UpsertResponse> responseStream, ServerCallContext context)
         {
+            ApiKeys.Add(context.RequestHeaders.GetValue("x-api-key"));
             var pending = Channel.CreateUnbounded<UpsertRequest>();
             var acker = Task.Run(async () =>
             {
