@@ -116,6 +116,13 @@ public sealed class BertModelTokenizerTests
     }
 
     [Fact]
+    public void Encode_WordLongerThan100Chars_IsUnk()
+    {
+        EncodedInput e = Uncased.Value.Encode("hello " + new string('a', 101) + " world", 512);
+        Assert.Equal([Cls, Id("hello"), Id("[UNK]"), Id("world"), Sep], e.InputIds);
+    }
+
+    [Fact]
     public void Encode_600Tokens_TruncatesTo512EndingWithSep()
     {
         string text = string.Join(' ', Enumerable.Repeat("hello", 600));

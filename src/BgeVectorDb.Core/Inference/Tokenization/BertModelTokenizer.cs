@@ -108,7 +108,7 @@ internal sealed class BertModelTokenizer : IModelTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-        IReadOnlyList<int> ids = ContentIds(text);
+        IReadOnlyList<int> ids = PrefixEncoding.Encode(ContentIds, text, maxLength - 2);
         int keep = PairTruncation.Single(ids.Count, maxLength - 2);
 
         var input = new int[keep + 2];
@@ -124,8 +124,9 @@ internal sealed class BertModelTokenizer : IModelTokenizer
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(second);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 3);
-        IReadOnlyList<int> a = ContentIds(first);
-        IReadOnlyList<int> b = ContentIds(second);
+        // Lengths beyond the budget do not change the truncation, so each side is encoded only that far.
+        IReadOnlyList<int> a = PrefixEncoding.Encode(ContentIds, first, maxLength - 3);
+        IReadOnlyList<int> b = PrefixEncoding.Encode(ContentIds, second, maxLength - 3);
         (int keepA, int keepB) = PairTruncation.Pair(a.Count, b.Count, maxLength - 3);
 
         int length = keepA + keepB + 3;
@@ -147,7 +148,8 @@ internal sealed class BertModelTokenizer : IModelTokenizer
         return ContentIds(text).Count;
     }
 
-    private IReadOnlyList<int> ContentIds(string text) => _tokenizer.EncodeToIds(text);
+    /// <summary>All content ids of a text (no special tokens, no truncation).</summary>
+    internal IReadOnlyList<int> ContentIds(string text) => _tokenizer.EncodeToIds(text);
 
     private static void Copy(IReadOnlyList<int> source, int count, int[] destination, int offset)
     {

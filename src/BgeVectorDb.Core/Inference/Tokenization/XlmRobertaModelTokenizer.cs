@@ -90,7 +90,7 @@ internal sealed class XlmRobertaModelTokenizer : IModelTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-        IReadOnlyList<int> ids = SpmIds(text);
+        IReadOnlyList<int> ids = PrefixEncoding.Encode(SpmIds, text, maxLength - 2);
         int keep = PairTruncation.Single(ids.Count, maxLength - 2);
 
         var input = new int[keep + 2];
@@ -106,8 +106,9 @@ internal sealed class XlmRobertaModelTokenizer : IModelTokenizer
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(second);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 4);
-        IReadOnlyList<int> a = SpmIds(first);
-        IReadOnlyList<int> b = SpmIds(second);
+        // Lengths beyond the budget do not change the truncation, so each side is encoded only that far.
+        IReadOnlyList<int> a = PrefixEncoding.Encode(SpmIds, first, maxLength - 4);
+        IReadOnlyList<int> b = PrefixEncoding.Encode(SpmIds, second, maxLength - 4);
         (int keepA, int keepB) = PairTruncation.Pair(a.Count, b.Count, maxLength - 4);
 
         var input = new int[keepA + keepB + 4];
@@ -127,7 +128,7 @@ internal sealed class XlmRobertaModelTokenizer : IModelTokenizer
         return SpmIds(text).Count;
     }
 
-    /// <summary>Content ids (no specials) in model input id space.</summary>
+    /// <summary>All content ids of a text (no specials, no truncation) in model input id space.</summary>
     internal int[] ContentIds(string text)
     {
         IReadOnlyList<int> ids = SpmIds(text);
