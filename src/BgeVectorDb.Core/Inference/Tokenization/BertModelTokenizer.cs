@@ -7,9 +7,14 @@ namespace BgeVectorDb.Core.Inference.Tokenization;
 /// tokenization (<see cref="BertBasicNormalizer"/>, <see cref="BertBasicPreTokenizer"/>: whitespace
 /// and punctuation split, CJK ideographs as single characters, accents stripped when lowercasing),
 /// then Microsoft.ML.Tokenizers' <see cref="WordPieceTokenizer"/> (greedy longest match, "##"
-/// continuations, [UNK] for a word it cannot cover or longer than 100 characters). Encodes <c>[CLS] t [SEP]</c> and <c>[CLS] a [SEP] b [SEP]</c> with token types 0/1.
-/// Thread-safe: the underlying tokenizer is immutable.
+/// continuations, [UNK] for a word it cannot cover or longer than 100 characters). Encodes
+/// <c>[CLS] t [SEP]</c> and <c>[CLS] a [SEP] b [SEP]</c> with token types 0/1. Thread-safe.
 /// </summary>
+/// <remarks>
+/// Differences from transformers' BertTokenizer, on purpose: special-token text in the input (a
+/// literal "[SEP]") is tokenized as ordinary text, so user text cannot inject separators; cased
+/// vocabularies get no NFC pre-normalization (the fast tokenizer does none either).
+/// </remarks>
 internal sealed class BertModelTokenizer : IModelTokenizer
 {
     private readonly WordPieceTokenizer _tokenizer;

@@ -9,6 +9,12 @@ namespace BgeVectorDb.Core.Inference.Tokenization;
 /// SentencePiece id + 1, the SentencePiece unknown id mapped to 3). Encodes <c>&lt;s&gt; t &lt;/s&gt;</c> and
 /// <c>&lt;s&gt; a &lt;/s&gt;&lt;/s&gt; b &lt;/s&gt;</c>; no token types. Thread-safe.
 /// </summary>
+/// <remarks>
+/// Special-token text in the input (a literal "&lt;/s&gt;") is tokenized as ordinary text, as
+/// SentencePiece itself does, so user text cannot inject separators. For a model with 8000
+/// SentencePiece pieces the largest id produced is 8000; Hugging Face's vocab_size for such a model is
+/// 8002 (pieces + 1 offset + <c>&lt;mask&gt;</c>).
+/// </remarks>
 internal sealed class XlmRobertaModelTokenizer : IModelTokenizer
 {
     /// <summary><c>&lt;s&gt;</c>.</summary>
