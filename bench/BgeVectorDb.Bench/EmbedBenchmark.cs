@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Inference;
+using BgeVectorDb.Core.Inference.Batching;
 using BgeVectorDb.Synthetic;
 using Microsoft.ML.OnnxRuntime;
 
@@ -23,13 +24,13 @@ internal static class EmbedBenchmark
           --provider          execution provider (default cpu)
           --max-batch-tokens  batcher token budget (default 16384)
           --max-batch-rows    batcher row cap (default 256)
-          --chunk             texts per EmbedDocumentsAsync call; each chunk is timed through the embedder, then its
-                              recorded batches through the raw loop (default 100)
+          --chunk             texts per EmbedDocumentsAsync call; each chunk is timed through both paths, the
+                              first path alternating between chunks (default 50)
         """;
 
     public static async Task<int> RunAsync(string[] args)
     {
-        int docs = 200, threads = 0, maxTokens = 16384, maxRows = 256, chunk = 100;
+        int docs = 200, threads = 0, maxTokens = 16384, maxRows = 256, chunk = 50;
         var provider = ExecutionProviderPreference.Cpu;
         for (int i = 0; i < args.Length; i++)
         {
@@ -64,26 +65,47 @@ internal static class EmbedBenchmark
         double tokenizeSeconds = sw.Elapsed.TotalSeconds;
         long realTokens = encoded.Sum(e => (long)e.Length);
 
-        // Interleaved: each chunk of texts goes through the embedder (its batches are recorded), then the
-        // same batches through the raw loop, so load changes on a shared machine hit both paths alike.
+        // Interleaved by chunk, alternating which path goes first, so load changes on a shared machine hit
+        // both paths alike. The batches of a chunk are planned beforehand by a dry-run batcher with the
+        // embedder's options (a lone request on an idle batcher is planned deterministically), and the
+        // embedder's actual batches are checked to be exactly those.
         double embedderSeconds = 0, rawSeconds = 0;
         List<EncodedInput[]> batches = [];
         var embedderVectors = new List<float[]>();
         var rawVectors = new List<float[]>();
-        for (int start = 0; start < texts.Length; start += chunk)
+        for (int start = 0, index = 0; start < texts.Length; start += chunk, index++)
         {
             var part = texts[start..Math.Min(texts.Length, start + chunk)];
+            var planned = await PlanAsync(embedder, encoded[start..(start + part.Length)]);
             var recorded = new List<EncodedInput[]>();
-            embedder.Batcher.Observer = rows => recorded.Add(rows.ToArray());
-            sw.Restart();
-            embedderVectors.AddRange(await embedder.EmbedDocumentsAsync(part));
-            embedderSeconds += sw.Elapsed.TotalSeconds;
-            embedder.Batcher.Observer = null;
-            batches.AddRange(recorded);
+            float[][] fromEmbedder = [], fromRaw = [];
+            for (int step = 0; step < 2; step++)
+            {
+                if ((step == 0) == (index % 2 == 0))
+                {
+                    embedder.Batcher.Observer = rows => recorded.Add(rows.ToArray());
+                    sw.Restart();
+                    fromEmbedder = await embedder.EmbedDocumentsAsync(part);
+                    embedderSeconds += sw.Elapsed.TotalSeconds;
+                    embedder.Batcher.Observer = null;
+                }
+                else
+                {
+                    sw.Restart();
+                    fromRaw = RawLoop(embedder.Model.Session, planned, embedder.Tokenizer.PadId);
+                    rawSeconds += sw.Elapsed.TotalSeconds;
+                }
+            }
 
-            sw.Restart();
-            rawVectors.AddRange(RawLoop(embedder.Model.Session, recorded, embedder.Tokenizer.PadId));
-            rawSeconds += sw.Elapsed.TotalSeconds;
+            if (!SameBatches(planned, recorded))
+            {
+                Console.Error.WriteLine("The embedder ran other batches than planned; the comparison would be unfair.");
+                return 1;
+            }
+
+            embedderVectors.AddRange(fromEmbedder);
+            rawVectors.AddRange(fromRaw);
+            batches.AddRange(planned);
             var progress = $"  {start + part.Length}/{texts.Length} texts: embedder {embedderSeconds:F1} s, raw {rawSeconds:F1} s";
             if (Console.IsOutputRedirected)
             {
@@ -110,6 +132,19 @@ internal static class EmbedBenchmark
         Console.WriteLine($"  ratio embedder/raw: {embedderRate / rawRate:F3} (goal >= 0.90); max |vector difference| {maxDiff:E1}");
         return 0;
     }
+
+    /// <summary>The batches the embedder's batcher forms for these rows submitted as one request.</summary>
+    private static async Task<List<EncodedInput[]>> PlanAsync(BgeEmbedder embedder, EncodedInput[] rows)
+    {
+        var planned = new List<EncodedInput[]>();
+        using var dryRun = new InferenceBatcher<byte>((batch, _) => planned.Add(batch.ToArray()), embedder.Batcher.Options, "plan");
+        await dryRun.SubmitAsync(rows);
+        return planned;
+    }
+
+    private static bool SameBatches(List<EncodedInput[]> a, List<EncodedInput[]> b) =>
+        a.Count == b.Count && a.Zip(b).All(p => p.First.Length == p.Second.Length &&
+            p.First.Zip(p.Second).All(r => r.First.InputIds.AsSpan().SequenceEqual(r.Second.InputIds)));
 
     /// <summary>What a user would write by hand: fresh arrays per batch, one Run, CLS row, L2 norm.</summary>
     private static float[][] RawLoop(InferenceSession session, List<EncodedInput[]> batches, int padId)

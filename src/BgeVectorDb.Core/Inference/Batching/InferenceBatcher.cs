@@ -109,9 +109,9 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
             }
 
             _pending.Enqueue(request);
+            _signal.Release(); // under the lock: Dispose disposes the semaphore only after setting _disposed
         }
 
-        _signal.Release();
         return request.Completion.Task;
     }
 
