@@ -100,6 +100,7 @@ public static class CliApp
         root.Subcommands.Add(DocumentsCommands.CreateGet(globals));
         root.Subcommands.Add(DocumentsCommands.CreateDelete(globals));
         root.Subcommands.Add(InfoCommand.Create(globals));
+        root.Subcommands.Add(HealthCommand.Create(globals));
         root.Subcommands.Add(ModelsCommands.Create(globals));
         return root;
     }
