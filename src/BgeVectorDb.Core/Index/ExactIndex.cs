@@ -106,6 +106,45 @@ public sealed class ExactIndex : IVectorIndex
         return top.ToSortedArray();
     }
 
+    public IndexState ExportState()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var bound = _capacity;
+            while (bound > 0 && !_live[bound - 1]) bound--;
+            return new IndexState(Kind, -1, 0, bound);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    public bool TryExportNode(int id, out IndexNode node)
+    {
+        var vector = new float[Dimension];
+        if (!TryGetVector(id, vector))
+        {
+            node = null!;
+            return false;
+        }
+        node = new IndexNode(id, false, vector, [[]]);
+        return true;
+    }
+
+    public void ImportNode(IndexNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (!node.Deleted) Upsert(node.Id, node.Vector);
+    }
+
+    public void CompleteImport(IndexState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Kind != Kind) throw new InvalidDataException($"index state is for '{state.Kind}', not '{Kind}'");
+    }
+
     private void EnsureCapacity(int needed)
     {
         if (needed <= _capacity) return;

@@ -29,4 +29,21 @@ public interface IVectorIndex
     bool TryGetVector(int id, Span<float> destination);
 
     long MemoryBytes { get; }
+
+    // Persistence surface: the storage layer exports every node and the state at a checkpoint and
+    // imports them at recovery, so a reopened index needs no rebuild. Export runs while writes are
+    // held back by the caller; import runs before the index serves.
+
+    /// <summary>Entry point, top level and id bound, consistent with the nodes exported with it.</summary>
+    IndexState ExportState();
+
+    /// <summary>The node stored at <paramref name="id"/> (live, or tombstoned but still routing);
+    /// false for an unused id.</summary>
+    bool TryExportNode(int id, out IndexNode node);
+
+    /// <summary>Places a node exactly as exported (no graph search, no link changes).</summary>
+    void ImportNode(IndexNode node);
+
+    /// <summary>Ends an import: sets the entry point and top level and rebuilds derived counters.</summary>
+    void CompleteImport(IndexState state);
 }

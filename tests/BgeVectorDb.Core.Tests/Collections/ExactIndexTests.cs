@@ -72,4 +72,33 @@ public class ExactIndexTests
         Assert.Equal(0, hits[0].Id);
         Assert.Equal(2f, hits[0].Score);
     }
+
+    [Fact]
+    public void Export_then_import_gives_an_index_with_the_same_results()
+    {
+        var data = RandomVectors(200, 16, 5, true);
+        var index = new ExactIndex(16, DistanceKind.Cosine);
+        for (var i = 0; i < data.Length; i++) index.Upsert(i, data[i]);
+        for (var i = 150; i < 200; i++) index.Delete(i);
+        index.Delete(7);
+
+        var state = index.ExportState();
+        Assert.Equal(150, state.NodeCapacity);
+        var copy = new ExactIndex(16, DistanceKind.Cosine);
+        var exported = 0;
+        for (var id = 0; id < state.NodeCapacity; id++)
+        {
+            if (!index.TryExportNode(id, out var node)) continue;
+            Assert.Equal(id, node.Id);
+            Assert.Equal(0, node.Level);
+            copy.ImportNode(node);
+            exported++;
+        }
+        copy.CompleteImport(state);
+        Assert.Equal(149, exported);
+        Assert.Equal(index.Count, copy.Count);
+        Assert.False(copy.TryGetVector(7, new float[16]));
+        Assert.Equal(index.Search(data[3], 20), copy.Search(data[3], 20));
+        Assert.Throws<InvalidDataException>(() => copy.CompleteImport(state with { Kind = "hnsw" }));
+    }
 }
