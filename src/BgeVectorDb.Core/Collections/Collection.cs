@@ -232,6 +232,7 @@ public sealed partial class Collection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_wal is not null) await _wal.DisposeAsync().ConfigureAwait(false);
+        DisposeStore();
         _writeGate.Dispose();
         _lock.Dispose();
     }

@@ -97,8 +97,15 @@ internal static class WalCodec
     {
         w.Write(d.Id);
         w.Write(d.Text);
-        w.Write7BitEncodedInt(d.Metadata.Count);
-        foreach (var (key, value) in d.Metadata)
+        WriteMetadata(w, d.Metadata);
+        w.Write7BitEncodedInt(d.Vector.Length);
+        w.Write(MemoryMarshal.AsBytes(d.Vector.AsSpan()));
+    }
+
+    internal static void WriteMetadata(BinaryWriter w, IReadOnlyDictionary<string, MetadataValue> metadata)
+    {
+        w.Write7BitEncodedInt(metadata.Count);
+        foreach (var (key, value) in metadata)
         {
             w.Write(key);
             w.Write((byte)value.Kind);
@@ -114,14 +121,21 @@ internal static class WalCodec
                     break;
             }
         }
-        w.Write7BitEncodedInt(d.Vector.Length);
-        w.Write(MemoryMarshal.AsBytes(d.Vector.AsSpan()));
     }
 
     internal static StoredDocument ReadDocument(BinaryReader r)
     {
         var id = r.ReadString();
         var text = r.ReadString();
+        var meta = ReadMetadata(r);
+        var dim = r.Read7BitEncodedInt();
+        var vector = new float[dim];
+        r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(vector.AsSpan()));
+        return new StoredDocument(id, text, meta, vector);
+    }
+
+    internal static Dictionary<string, MetadataValue> ReadMetadata(BinaryReader r)
+    {
         var metaCount = r.Read7BitEncodedInt();
         var meta = new Dictionary<string, MetadataValue>(metaCount, StringComparer.Ordinal);
         for (var i = 0; i < metaCount; i++)
@@ -138,10 +152,7 @@ internal static class WalCodec
                 _ => throw new InvalidDataException($"unknown metadata kind {(byte)kind}"),
             };
         }
-        var dim = r.Read7BitEncodedInt();
-        var vector = new float[dim];
-        r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(vector.AsSpan()));
-        return new StoredDocument(id, text, meta, vector);
+        return meta;
     }
 
     private static string[] ReadStrings(BinaryReader r)
