@@ -179,6 +179,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
             wal = FasterLogWal.Open(Path.Combine(dir, "wal"));
         }
         var collection = new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal);
+        collection.RecallSampler = _recallSampler;
         if (wal is not null && !fresh)
         {
             var entries = 0;

@@ -1,6 +1,7 @@
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Models;
+using BgeVectorDb.Server.Metrics;
 using BgeVectorDb.Server.Services;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
@@ -76,8 +77,11 @@ public static partial class ServerHost
 
         builder.Services.AddGrpc(o =>
         {
-            o.MaxReceiveMessageSize = server.MaxReceiveMessageBytes;
+            // Up to twice the limit is read so MessageLimitInterceptor can answer INVALID_ARGUMENT naming it.
+            o.MaxReceiveMessageSize = MessageLimitInterceptor.TransportLimit(server.MaxReceiveMessageBytes);
+            o.Interceptors.Add<MetricsInterceptor>();
             o.Interceptors.Add<ApiKeyInterceptor>();
+            o.Interceptors.Add<MessageLimitInterceptor>();
             o.Interceptors.Add<ErrorMappingInterceptor>();
         });
         builder.Services.AddGrpcReflection();
@@ -98,6 +102,7 @@ public static partial class ServerHost
         });
         // Open models and collections at start, not on the first call.
         builder.Services.AddHostedService<EngineStartup>();
+        builder.AddServerMetrics();
 
         var app = builder.Build();
         app.MapGrpcService<CollectionsService>();

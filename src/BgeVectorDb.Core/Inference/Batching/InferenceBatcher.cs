@@ -218,6 +218,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
         try
         {
             Observer?.Invoke(rows);
+            RecordBatchMetrics(count);
             _run(rows, results);
         }
         catch (Exception ex)
@@ -274,6 +275,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
             _pending.Clear();
         }
 
+        DisableMetrics();
         _shutdown.Cancel();
         _thread.Join();
         var disposed = new ObjectDisposedException(GetType().Name);
