@@ -28,7 +28,7 @@ public sealed partial class InferenceBatcher<TResult>
 {
     private KeyValuePair<string, object?>[]? _metricTags;
 
-    /// <summary>Rows queued and not yet taken into a batch.</summary>
+    /// <summary>Rows waiting in every priority lane (queued or in a sorted window) and not yet run.</summary>
     public long QueuedRows
     {
         get
@@ -36,9 +36,16 @@ public sealed partial class InferenceBatcher<TResult>
             lock (_gate)
             {
                 long rows = 0;
-                foreach (var r in _pending)
+                foreach (var lane in _lanes)
                 {
-                    if (!r.Completion.Task.IsCompleted) rows += r.Rows.Length - r.NextRow;
+                    foreach (var r in lane.Pending)
+                    {
+                        if (!r.Completion.Task.IsCompleted) rows += r.Rows.Length - r.NextRow;
+                    }
+                    for (var i = lane.WindowNext; i < lane.Window.Count; i++)
+                    {
+                        if (!lane.Window[i].Request.Completion.Task.IsCompleted) rows++;
+                    }
                 }
                 return rows;
             }
