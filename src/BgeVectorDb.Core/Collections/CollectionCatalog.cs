@@ -172,10 +172,14 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
 
     private Collection OpenCollection(string name, CollectionConfig config, long createdAtMs, bool fresh)
     {
-        var embedder = config.HasEmbedder ? _models.GetEmbedder(config.EmbeddingModel) : null;
-        var reranker = config.HasReranker ? _models.GetReranker(config.RerankerModel) : null;
-        if (_dataDirectory is not null) return RecoverDurable(name, config, createdAtMs, fresh);
-        return new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal: null);
+        var collection = _dataDirectory is not null
+            ? RecoverDurable(name, config, createdAtMs, fresh)
+            : new Collection(name, config, createdAtMs,
+                config.HasEmbedder ? _models.GetEmbedder(config.EmbeddingModel) : null,
+                config.HasReranker ? _models.GetReranker(config.RerankerModel) : null,
+                _limits, wal: null);
+        collection.RecallSampler = _recallSampler;
+        return collection;
     }
 
     private string CollectionDirectory(string name) => Path.Combine(_dataDirectory!, "collections", name);

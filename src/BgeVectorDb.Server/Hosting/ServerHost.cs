@@ -2,6 +2,7 @@ using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Models;
 using BgeVectorDb.Core.Storage;
+using BgeVectorDb.Server.Metrics;
 using BgeVectorDb.Server.Services;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
@@ -78,8 +79,11 @@ public static partial class ServerHost
 
         builder.Services.AddGrpc(o =>
         {
-            o.MaxReceiveMessageSize = server.MaxReceiveMessageBytes;
+            // Up to twice the limit is read so MessageLimitInterceptor can answer INVALID_ARGUMENT naming it.
+            o.MaxReceiveMessageSize = MessageLimitInterceptor.TransportLimit(server.MaxReceiveMessageBytes);
+            o.Interceptors.Add<MetricsInterceptor>();
             o.Interceptors.Add<ApiKeyInterceptor>();
+            o.Interceptors.Add<MessageLimitInterceptor>();
             o.Interceptors.Add<ErrorMappingInterceptor>();
         });
         builder.Services.AddGrpcReflection();
@@ -101,6 +105,7 @@ public static partial class ServerHost
         });
         // Open models and collections at start, not on the first call.
         builder.Services.AddHostedService<EngineStartup>();
+        builder.AddServerMetrics();
 
         var app = builder.Build();
         app.MapGrpcService<CollectionsService>();
