@@ -4,6 +4,8 @@ using BgeVectorDb.Bench;
 var commands = new Dictionary<string, (string Help, Func<string[], Task<int>> Run)>(StringComparer.OrdinalIgnoreCase)
 {
     ["embed"] = ("embedding throughput: BgeEmbedder vs a raw ONNX Runtime loop over the same batches", EmbedBenchmark.RunAsync),
+    ["durability"] = ("durable ingest (WAL, group commit) vs durability off: throughput ratio, vectors supplied", DurabilityBenchmark.RunAsync),
+    ["recovery"] = ("recovery time and memory after reopening an N x 384 collection; bytes on disk per vector", RecoveryBenchmark.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" || !commands.TryGetValue(args[0], out var command))
