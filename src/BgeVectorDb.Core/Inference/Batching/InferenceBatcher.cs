@@ -184,6 +184,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
 
             request.QueuedTokens = request.Tokens;
             _queuedTokens += request.Tokens;
+            LogQueued(_logger, priority, request.Rows.Length, request.Tokens, _queuedTokens, _name);
             var lane = _lanes[(int)priority];
             lane.Pending.Enqueue(request);
             _signal.Release(); // under the lock: Dispose disposes the semaphore only after setting _disposed
@@ -198,8 +199,12 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
         {
             // Inside the lock, so that no batch is cut from this request after its tokens were released
             // (continuations run asynchronously).
+            long released = request.QueuedTokens;
             Release(request);
-            request.Completion.TrySetCanceled();
+            if (request.Completion.TrySetCanceled() && released > 0)
+            {
+                LogCancelled(_logger, request.Lane, released, _queuedTokens, _name);
+            }
         }
     }
 
@@ -478,6 +483,12 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "Inference batch of {Rows} rows failed")]
     private static partial void LogBatchFailed(ILogger logger, int rows, Exception exception);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Debug, Message = "Queued {Priority} request of {Rows} rows, {Tokens} tokens ({Waiting} waiting) on model {Model}")]
+    private static partial void LogQueued(ILogger logger, InferencePriority priority, int rows, long tokens, long waiting, string model);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Debug, Message = "Cancelled {Priority} request released {Released} waiting tokens ({Waiting} still waiting) on model {Model}")]
+    private static partial void LogCancelled(ILogger logger, InferencePriority priority, long released, long waiting, string model);
 
     /// <summary>One caller's rows; Remaining and Results are touched by the batcher thread only, QueuedTokens
     /// under the gate.</summary>
