@@ -28,6 +28,7 @@ public sealed class BgeEmbedder : ITextEmbedder, IDisposable
         int padId = tokenizer.PadId;
         _batcher = new InferenceBatcher<float[]>(
             (rows, results) => _model.RunClsEmbeddings(rows, padId, results), options.Batching, modelId, logger);
+        _batcher.EnableMetrics(modelId, "embed");
     }
 
     /// <summary>

@@ -29,6 +29,7 @@ public sealed class CrossEncoderReranker : IReranker, IDisposable
         int padId = tokenizer.PadId;
         _batcher = new InferenceBatcher<float>(
             (rows, results) => _model.RunScores(rows, padId, results), options.Batching, modelId, logger);
+        _batcher.EnableMetrics(modelId, "rerank");
     }
 
     /// <summary>

@@ -364,6 +364,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
         try
         {
             Observer?.Invoke(rows);
+            RecordBatchMetrics(count);
             _run(rows, results);
         }
         catch (Exception ex)
@@ -452,6 +453,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
             _disposed = true;
         }
 
+        DisableMetrics();
         _shutdown.Cancel();
         _thread.Join();
         var disposed = new ObjectDisposedException(GetType().Name);
