@@ -4,6 +4,7 @@ using BgeVectorDb.Bench;
 var commands = new Dictionary<string, (string Help, Func<string[], Task<int>> Run)>(StringComparer.OrdinalIgnoreCase)
 {
     ["embed"] = ("embedding throughput: BgeEmbedder vs a raw ONNX Runtime loop over the same batches", EmbedBenchmark.RunAsync),
+    ["load"] = ("N concurrent clients: streamed ingest + searches against a real server on loopback; throughput, p50/p99, errors", LoadBenchmark.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" || !commands.TryGetValue(args[0], out var command))
