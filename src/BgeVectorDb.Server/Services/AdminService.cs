@@ -33,14 +33,11 @@ internal sealed class AdminService(CollectionCatalog catalog, ModelHost models, 
         return Task.FromResult(info);
     }
 
-    public override Task<V1.CheckpointResponse> Checkpoint(V1.CheckpointRequest request, ServerCallContext context)
+    public override async Task<V1.CheckpointResponse> Checkpoint(V1.CheckpointRequest request, ServerCallContext context)
     {
-        // Every acked write is already durable in the collection's WAL; FasterKV checkpoints (which
-        // let recovery skip replay) come with the storage issue. Validate the target all the same.
         var response = new V1.CheckpointResponse();
-        if (request.Collection.Length > 0) response.Collections.Add(catalog.Get(request.Collection).Name);
-        else response.Collections.AddRange(catalog.List().Select(c => c.Name));
-        return Task.FromResult(response);
+        response.Collections.AddRange(await catalog.CheckpointAsync(request.Collection, context.CancellationToken));
+        return response;
     }
 
     public override Task<V1.CreateSnapshotResponse> CreateSnapshot(V1.CreateSnapshotRequest request, ServerCallContext context) =>
