@@ -159,7 +159,9 @@ public sealed partial class Collection
             await PruneAsync().ConfigureAwait(false);
             Interlocked.Exchange(ref _lastCheckpointMs, Environment.TickCount64);
             Interlocked.Exchange(ref _checkpointSequence, manifest.Sequence);
-            return new CheckpointResult(manifest.Sequence, position, documents, dirty.Count, held, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            RecordCheckpoint(elapsed, position, CheckpointFileBytes(_store.CheckpointDirectory, manifest.Token));
+            return new CheckpointResult(manifest.Sequence, position, documents, dirty.Count, held, elapsed);
         }
         finally
         {
