@@ -1,6 +1,5 @@
 using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Index;
-using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Search;
 
 namespace BgeVectorDb.Core.Collections;
@@ -29,7 +28,7 @@ public sealed partial class Collection
         {
             var embedder = Embedder ?? throw new EngineException(EngineErrorKind.FailedPrecondition,
                 $"collection '{Name}' has no embedding model: give query vectors to mine it");
-            q = await embedder.EmbedQueryAsync(query, instruction, InferencePriority.Ingest, cancellationToken).ConfigureAwait(false);
+            q = await embedder.EmbedQueryAsync(query, instruction, Inference.InferencePriority.Ingest, cancellationToken).ConfigureAwait(false);
         }
         if (Config.Distance == DistanceKind.Cosine) VectorMath.NormalizeInPlace(q);
         return q;
