@@ -247,6 +247,7 @@ public sealed partial class Collection
             foreach (var free in meta.FreeIds) _freeIds.Push(free);
             _deletedTotal = meta.DeletedTotal;
             _index.CompleteImport(meta.State);
+            RestoreCheckpointPosition(meta.WalPosition);
             return meta;
         }
         finally
