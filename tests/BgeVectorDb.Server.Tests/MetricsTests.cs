@@ -28,19 +28,20 @@ public sealed class MetricsTests : IAsyncLifetime
     private readonly TempDirectory _dir = new("bgevdb-metrics");
     private ServerProcess _server = null!;
 
+    private Dictionary<string, string> Settings => new()
+    {
+        ["Models:ModelsFolder"] = _dir.Sub("models"),
+        ["Models:AllowDownload"] = "false",
+        ["Models:CacheFolder"] = _dir.Sub("cache"),
+        ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
+        ["Inference:RerankerModel"] = TestData.RerankerModelId,
+        ["Metrics:RecallSampleRate"] = "1",
+    };
+
     public async Task InitializeAsync()
     {
-        var models = _dir.Sub("models");
-        TestData.WriteTinyModels(models);
-        _server = await ServerProcess.StartAsync(_dir.Sub("data"), new Dictionary<string, string>
-        {
-            ["Models:ModelsFolder"] = models,
-            ["Models:AllowDownload"] = "false",
-            ["Models:CacheFolder"] = _dir.Sub("cache"),
-            ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
-            ["Inference:RerankerModel"] = TestData.RerankerModelId,
-            ["Metrics:RecallSampleRate"] = "1",
-        });
+        TestData.WriteTinyModels(_dir.Sub("models"));
+        _server = await ServerProcess.StartAsync(_dir.Sub("data"), Settings);
     }
 
     public async Task DisposeAsync()
@@ -198,19 +199,16 @@ public sealed class MetricsTests : IAsyncLifetime
         var deleted = await Scrape.FromAsync(_server.MetricsAddress);
         Assert.False(deleted.Has("bgevdb_collection_documents", L("collection", "vec")));
         Assert.True(deleted.Has("bgevdb_collection_documents", L("collection", "docs")));
-    }
 
-    [Fact]
-    public async Task Other_paths_get_404_and_the_endpoint_needs_no_grpc()
-    {
-        using var http = new HttpClient();
-        var root = _server.MetricsAddress[..^"/metrics".Length];
-        using var missing = await http.GetAsync(root + "/nope");
-        Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
-        using var post = await http.PostAsync(_server.MetricsAddress, new StringContent(""));
-        Assert.Equal(System.Net.HttpStatusCode.MethodNotAllowed, post.StatusCode);
-        var text = await http.GetStringAsync(_server.MetricsAddress);
-        Assert.Contains("# TYPE bgevdb_requests_total counter", text);
+        // After a restart the checkpoint position is the recovered one: nothing is waiting for replay.
+        Assert.Equal(0, await _server.StopAsync(TimeSpan.FromSeconds(60)));
+        await _server.DisposeAsync();
+        _server = await ServerProcess.StartAsync(_dir.Sub("data"), Settings);
+        var restarted = await Scrape.FromAsync(_server.MetricsAddress);
+        Assert.Equal(40, restarted.Sum("bgevdb_collection_documents", L("collection", "docs")));
+        Assert.True(restarted.Sum("bgevdb_checkpoint_wal_position", L("collection", "docs")) > 0);
+        Assert.Equal(restarted.Sum("bgevdb_wal_tail_position", L("collection", "docs")), restarted.Sum("bgevdb_checkpoint_wal_position", L("collection", "docs")));
+        Assert.Equal(0, restarted.Sum("bgevdb_wal_uncheckpointed_bytes", L("collection", "docs")));
     }
 
     private static double Cosine(float[] a, float[] b)

@@ -257,6 +257,7 @@ public sealed partial class Collection
             if (meta.FreeIds.Length > 0) throw new InvalidDataException("the store lists reusable ids, which this version never writes");
             _deletedTotal = meta.DeletedTotal;
             _index.CompleteImport(meta.State);
+            RestoreCheckpointPosition(meta.WalPosition);
             return meta;
         }
         finally

@@ -69,6 +69,13 @@ public sealed partial class Collection
         }
     }
 
+    /// <summary>At recovery: the WAL position of the checkpoint loaded, so the uncheckpointed figure is right
+    /// before this process takes its first checkpoint (counts and durations start at zero).</summary>
+    private void RestoreCheckpointPosition(long walPosition)
+    {
+        lock (_telemetryLock) _lastCheckpoint = _lastCheckpoint with { WalPosition = walPosition };
+    }
+
     /// <summary>Bytes of one checkpoint's FASTER files (0 when they cannot be listed).</summary>
     private static long CheckpointFileBytes(string checkpointDirectory, Guid token)
     {

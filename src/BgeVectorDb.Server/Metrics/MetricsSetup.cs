@@ -39,7 +39,7 @@ internal sealed partial class MetricsStartup(IServiceProvider services, ILogger<
         return Task.CompletedTask;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Live recall telemetry samples {Rate:P2} of searches (0 = off)")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Live recall telemetry samples a fraction {Rate} of searches (0 = off)")]
     private partial void LogRecallSampling(double rate);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
