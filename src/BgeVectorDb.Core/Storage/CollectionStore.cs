@@ -100,15 +100,34 @@ internal sealed class CollectionStore : IDisposable
         Path.Combine(checkpointDirectory, "cpr-checkpoints", token.ToString()),
     ];
 
-    /// <summary>Every live record (latest version of each key); values are checksum-verified.</summary>
+    /// <summary>Every live record (latest version of each key); values are checksum-verified. Two
+    /// sequential scans of the log: the first finds each key's latest address (or tombstone), the second
+    /// decodes only those records.</summary>
     public IEnumerable<StoreRecord> ReadAll()
     {
-        using var session = _kv.For(new SpanByteFunctions<Empty>()).NewSession<SpanByteFunctions<Empty>>();
-        using var iterator = session.Iterate();
-        while (iterator.GetNext(out _))
+        var begin = _kv.Log.BeginAddress;
+        var end = _kv.Log.TailAddress;
+        var latest = new Dictionary<long, long>();
+        using (var scan = _kv.Log.Scan(begin, end))
         {
-            var key = BinaryPrimitives.ReadInt64LittleEndian(iterator.GetKey().AsReadOnlySpan());
-            yield return Decode(key, iterator.GetValue().AsReadOnlySpan());
+            while (scan.GetNext(out var info))
+            {
+                if (info.Invalid) continue;
+                var key = BinaryPrimitives.ReadInt64LittleEndian(scan.GetKey().AsReadOnlySpan());
+                latest[key] = info.Tombstone ? -1 : scan.CurrentAddress;
+            }
+        }
+        using (var scan = _kv.Log.Scan(begin, end))
+        {
+            while (scan.GetNext(out var info))
+            {
+                if (info.Invalid || info.Tombstone) continue;
+                var key = BinaryPrimitives.ReadInt64LittleEndian(scan.GetKey().AsReadOnlySpan());
+                if (latest.TryGetValue(key, out var address) && address == scan.CurrentAddress)
+                {
+                    yield return Decode(key, scan.GetValue().AsReadOnlySpan());
+                }
+            }
         }
     }
 
