@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using BgeVectorDb.Protos.V1;
 using BgeVectorDb.Server.Tests.Infrastructure;
 using Grpc.Core;
@@ -6,10 +7,10 @@ using Grpc.Core;
 namespace BgeVectorDb.Server.Tests;
 
 /// <summary>A real server with the tiny synthetic models, a small inference queue bound and a collection of 300
-/// SciFact documents: reranking all 300 as candidates costs about 90k tokens, so a few such searches fill the queue.</summary>
+/// SciFact documents: reranking all 300 as candidates costs about 100k tokens, so three such searches pass the queue bound.</summary>
 public sealed class BoundedQueueServerFixture : IAsyncLifetime
 {
-    public const long MaxQueuedTokens = 200_000;
+    public const long MaxQueuedTokens = 250_000;
     public const int DocumentCount = 300;
     public const string Collection = "scifact";
 
@@ -31,6 +32,8 @@ public sealed class BoundedQueueServerFixture : IAsyncLifetime
             ["Inference:RerankerModel"] = TestData.RerankerModelId,
             ["Inference:ExecutionProvider"] = "cpu",
             ["Inference:MaxQueuedTokens"] = MaxQueuedTokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // The reranker's scheduler logs each admitted request and what a cancelled one released.
+            ["Logging:LogLevel:BgeVectorDb.Core.Reranking.CrossEncoderReranker"] = "Debug",
         });
         await new Collections.CollectionsClient(Server.Channel).CreateCollectionAsync(new CreateCollectionRequest { Name = Collection });
         var documents = new Documents.DocumentsClient(Server.Channel);
@@ -70,6 +73,21 @@ public sealed class SchedulerServerTests(BoundedQueueServerFixture fixture) : IC
         Assert.DoesNotContain("Unhandled error", fixture.Server.Output, StringComparison.Ordinal);
     }
 
+    private const string Queued = "Queued Rerank request";
+    private const string Released = "Cancelled Rerank request released";
+
+    private int Count(string line) => Regex.Matches(fixture.Server.Output, Regex.Escape(line)).Count;
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "timed out waiting until " + what);
+            await Task.Delay(10);
+        }
+    }
+
     [Fact]
     public async Task A_flood_of_large_reranks_is_refused_with_RESOURCE_EXHAUSTED_naming_the_bound_and_the_rest_succeed()
     {
@@ -105,24 +123,41 @@ public sealed class SchedulerServerTests(BoundedQueueServerFixture fixture) : IC
     public async Task A_search_past_its_deadline_fails_promptly_with_DEADLINE_EXCEEDED_and_the_server_stays_healthy()
     {
         // A large rerank occupies the reranker; the short-deadline search queues behind it.
+        int queued = Count(Queued), released = Count(Released);
         var busy = SearchClient.SearchAsync(Request(BoundedQueueServerFixture.DocumentCount)).ResponseAsync;
+        await WaitForAsync(() => Count(Queued) > queued, "the busy search is queued");
         var sw = Stopwatch.StartNew();
         await RpcAssert.FailsAsync(StatusCode.DeadlineExceeded, async () =>
-            await SearchClient.SearchAsync(Request(BoundedQueueServerFixture.DocumentCount), deadline: DateTime.UtcNow.AddMilliseconds(150)));
-        Assert.True(sw.ElapsedMilliseconds < 2000, $"deadline reported after {sw.ElapsedMilliseconds} ms");
+            await SearchClient.SearchAsync(Request(BoundedQueueServerFixture.DocumentCount), deadline: DateTime.UtcNow.AddMilliseconds(600)));
+        Assert.True(sw.ElapsedMilliseconds < 1600, $"deadline reported after {sw.ElapsedMilliseconds} ms");
+        if (Count(Queued) > queued + 1)
+        {
+            // It reached the reranker's queue before its deadline: the server dropped it and released its tokens.
+            await WaitForAsync(() => Count(Released) > released, "the server released the expired search's waiting tokens");
+        }
+
         Assert.Equal(5, (await busy).Hits.Count);
         await AssertHealthyAsync();
     }
 
     [Fact]
-    public async Task A_cancelled_search_returns_CANCELLED_promptly_and_the_server_stays_healthy()
+    public async Task A_cancelled_search_returns_CANCELLED_promptly_the_server_drops_its_queued_work_and_stays_healthy()
     {
+        int queued = Count(Queued), released = Count(Released);
         var busy = SearchClient.SearchAsync(Request(BoundedQueueServerFixture.DocumentCount)).ResponseAsync;
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
+        await WaitForAsync(() => Count(Queued) > queued, "the busy search is queued");
+        using var cts = new CancellationTokenSource();
+        var call = SearchClient.SearchAsync(Request(BoundedQueueServerFixture.DocumentCount), cancellationToken: cts.Token).ResponseAsync;
+        await WaitForAsync(() => Count(Queued) > queued + 1, "the second search is queued for reranking");
+
         var sw = Stopwatch.StartNew();
-        await RpcAssert.FailsAsync(StatusCode.Cancelled, async () =>
-            await SearchClient.SearchAsync(Request(BoundedQueueServerFixture.DocumentCount), cancellationToken: cts.Token));
-        Assert.True(sw.ElapsedMilliseconds < 2000, $"cancellation reported after {sw.ElapsedMilliseconds} ms");
+        cts.Cancel();
+        await RpcAssert.FailsAsync(StatusCode.Cancelled, () => call);
+        Assert.True(sw.ElapsedMilliseconds < 1000, $"cancellation reported after {sw.ElapsedMilliseconds} ms");
+        await WaitForAsync(() => Count(Released) > released, "the server released the cancelled search's waiting tokens");
+        var line = fixture.Server.Output.Split('\n').Last(l => l.Contains(Released, StringComparison.Ordinal));
+        Assert.Matches(@"released [1-9][0-9]* waiting tokens", line);
+
         Assert.Equal(5, (await busy).Hits.Count);
         await AssertHealthyAsync();
     }

@@ -72,14 +72,10 @@ public sealed class InferenceOptions
     [Range(1, 1_000_000)]
     public int StarvationLimit { get; set; } = 4;
 
-    /// <summary>Token budget of an ingest (or rerank) batch while higher-priority work is active; bounds query
-    /// latency under ingest. Default 2048.</summary>
-    [Range(1, 1 << 22)]
-    public int ContendedBatchTokens { get; set; } = 2048;
-
-    /// <summary>How long after its last activity a higher-priority lane still counts as active. Default 2000 ms.</summary>
+    /// <summary>Target duration of an ingest batch (its token budget follows the model's measured throughput); bounds
+    /// how long a query waits behind ingest. Default 250 ms; 0 = ingest batches use MaxBatchTokens.</summary>
     [Range(0, 3_600_000)]
-    public int ContentionHoldMilliseconds { get; set; } = 2000;
+    public int IngestBatchMilliseconds { get; set; } = 250;
 
     /// <summary>Longest input in tokens (texts are truncated). Default 512.</summary>
     [Range(8, 8192)]
@@ -95,7 +91,6 @@ public sealed class InferenceOptions
         MaxBatchRows = MaxBatchRows,
         MaxQueuedTokens = MaxQueuedTokens,
         StarvationLimit = StarvationLimit,
-        ContendedBatchTokens = ContendedBatchTokens,
-        ContentionHoldMilliseconds = ContentionHoldMilliseconds,
+        IngestBatchMilliseconds = IngestBatchMilliseconds,
     };
 }

@@ -105,21 +105,35 @@ public sealed class InferenceSchedulerTests : IDisposable
     }
 
     [Fact]
-    public async Task Ingest_batches_shrink_to_ContendedBatchTokens_while_queries_are_active()
+    public async Task Ingest_batches_are_sized_by_time_at_the_measured_throughput_while_query_batches_use_the_whole_budget()
     {
-        var options = new InferenceBatcherOptions { MaxBatchTokens = 1000, ContendedBatchTokens = 100, ContentionHoldMilliseconds = 60_000 };
-        using (var idle = new InferenceBatcher<long>(Compute, options))
+        // A model that needs at least 1 ms per 10 padded tokens: at most 10,000 tokens/s.
+        void Slow(ReadOnlySpan<EncodedInput> rows, Span<long> results)
         {
-            await idle.SubmitAsync(Rows(2, 50, length: 10), InferencePriority.Ingest);
+            Thread.Sleep(rows.Length * rows[0].Length / 10);
+            Compute(rows, results);
         }
 
-        Assert.Equal([50], _batches.Select(b => b.Length));
-        _batches.Clear();
+        var options = new InferenceBatcherOptions { MaxBatchTokens = 10_000, IngestBatchMilliseconds = 50 };
+        using var batcher = new InferenceBatcher<long>(Slow, options);
+        await batcher.SubmitAsync(Rows(4, 100, length: 10), InferencePriority.Query);
+        Assert.Equal([100], _batches.Select(b => b.Length)); // 1,000 tokens: one batch
 
-        using var busy = new InferenceBatcher<long>(Compute, options);
-        await busy.SubmitAsync(Rows(4, 1), InferencePriority.Query);
-        await busy.SubmitAsync(Rows(2, 50, length: 10), InferencePriority.Ingest);
-        Assert.Equal([1, 10, 10, 10, 10, 10], _batches.Select(b => b.Length));
+        _batches.Clear();
+        var results = await batcher.SubmitAsync(Rows(2, 100, length: 10), InferencePriority.Ingest);
+        Assert.Equal(100, results.Length);
+        // 50 ms at <= 10,000 tokens/s is <= 500 tokens: batches of at most 50 rows.
+        var sizes = _batches.Select(b => b.Length).ToList();
+        Assert.True(sizes.Count >= 2 && sizes.Max() <= 50, $"ingest batches: {string.Join(",", sizes)}");
+        var stats = batcher.Statistics;
+        Assert.InRange(stats.TokensPerSecond, 100, 10_000);
+        Assert.InRange(stats.IngestBatchTokens, 5, 500);
+
+        // 0 = no time target: the whole budget.
+        _batches.Clear();
+        using var untimed = new InferenceBatcher<long>(Slow, new InferenceBatcherOptions { MaxBatchTokens = 10_000, IngestBatchMilliseconds = 0 });
+        await untimed.SubmitAsync(Rows(2, 100, length: 10), InferencePriority.Ingest);
+        Assert.Equal([100], _batches.Select(b => b.Length));
     }
 
     [Fact]

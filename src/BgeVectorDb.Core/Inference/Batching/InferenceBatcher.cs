@@ -25,9 +25,10 @@ internal delegate void InferenceBatchObserver(ReadOnlySpan<EncodedInput> rows);
 /// <remarks>
 /// <para>Lane choice: the highest-priority lane with rows waiting, except that a lane passed over for
 /// <see cref="InferenceBatcherOptions.StarvationLimit"/> consecutive batches goes next (starvation protection).
-/// A batch of a lower lane while a higher lane is busy (rows waiting, or active within
-/// <see cref="InferenceBatcherOptions.ContentionHoldMilliseconds"/>) is capped at
-/// <see cref="InferenceBatcherOptions.ContendedBatchTokens"/>, which bounds how long a query waits behind ingest.</para>
+/// A model run cannot be interrupted, so a query waits for the batch in flight: ingest-lane batches are therefore
+/// sized to last about <see cref="InferenceBatcherOptions.IngestBatchMilliseconds"/> at this model's measured
+/// throughput (padded tokens per second, a moving average over its runs), never above the token budget. On a fast
+/// device that is the whole budget; on a CPU it bounds how long a query waits behind ingest.</para>
 /// <para>Admission: waiting tokens over all lanes are bounded by <see cref="InferenceBatcherOptions.MaxQueuedTokens"/>;
 /// a request that does not fit fails at once with <see cref="EngineException"/> ResourceExhausted.</para>
 /// <para>Cancellation (which includes a gRPC deadline, carried by the token): the request completes as cancelled
@@ -38,6 +39,8 @@ internal delegate void InferenceBatchObserver(ReadOnlySpan<EncodedInput> rows);
 public sealed partial class InferenceBatcher<TResult> : IDisposable
 {
     private static readonly int LaneCount = Enum.GetValues<InferencePriority>().Length;
+    private const double InitialTokensPerSecond = 4096;
+    private const long MinMeasuredTokens = 128;
 
     private readonly InferenceBatchFunction<TResult> _run;
     private readonly InferenceBatcherOptions _options;
@@ -51,7 +54,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
     private readonly EncodedInput[] _batchRows;
     private readonly RowRef[] _batchRefs;
     private readonly TResult[] _batchResults;
-    private readonly long _holdTicks;
+    private double _tokensPerSecond;
     private long _queuedTokens;
     private long _batches;
     private long _rowsRun;
@@ -73,7 +76,6 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
         _options.Validate();
         _name = name;
         _logger = logger ?? NullLogger.Instance;
-        _holdTicks = _options.ContentionHoldMilliseconds * Stopwatch.Frequency / 1000;
         _lanes = new Lane[LaneCount];
         for (int i = 0; i < _lanes.Length; i++)
         {
@@ -99,7 +101,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
             lock (_gate)
             {
                 return new InferenceBatcherStatistics(_batches, _rowsRun, _paddedTokens,
-                    TimeSpan.FromSeconds((double)_runTicks / Stopwatch.Frequency), _rejected, _queuedTokens);
+                    TimeSpan.FromSeconds((double)_runTicks / Stopwatch.Frequency), _rejected, _queuedTokens, _tokensPerSecond, IngestBudget());
             }
         }
     }
@@ -182,9 +184,9 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
 
             request.QueuedTokens = request.Tokens;
             _queuedTokens += request.Tokens;
+            LogQueued(_logger, priority, request.Rows.Length, request.Tokens, _queuedTokens, _name);
             var lane = _lanes[(int)priority];
             lane.Pending.Enqueue(request);
-            lane.LastActive = Stopwatch.GetTimestamp();
             _signal.Release(); // under the lock: Dispose disposes the semaphore only after setting _disposed
         }
 
@@ -197,8 +199,12 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
         {
             // Inside the lock, so that no batch is cut from this request after its tokens were released
             // (continuations run asynchronously).
+            long released = request.QueuedTokens;
             Release(request);
-            request.Completion.TrySetCanceled();
+            if (request.Completion.TrySetCanceled() && released > 0)
+            {
+                LogCancelled(_logger, request.Lane, released, _queuedTokens, _name);
+            }
         }
     }
 
@@ -273,15 +279,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
             return 0;
         }
 
-        long now = Stopwatch.GetTimestamp();
-        bool contended = false;
-        for (int i = 0; i < (int)chosen.Priority; i++)
-        {
-            var higher = _lanes[i];
-            contended |= higher.HasWork || (higher.LastActive != 0 && now - higher.LastActive < _holdTicks);
-        }
-
-        int budget = contended ? Math.Min(_options.MaxBatchTokens, _options.ContendedBatchTokens) : _options.MaxBatchTokens;
+        int budget = chosen.Priority == InferencePriority.Ingest ? IngestBudget() : _options.MaxBatchTokens;
         int count = Cut(chosen, budget);
         if (count == 0)
         {
@@ -298,6 +296,20 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
         }
 
         return count;
+    }
+
+    /// <summary>Token budget of an ingest batch: what this model runs in
+    /// <see cref="InferenceBatcherOptions.IngestBatchMilliseconds"/> (at least 1, at most the budget).</summary>
+    private int IngestBudget()
+    {
+        if (_options.IngestBatchMilliseconds == 0)
+        {
+            return _options.MaxBatchTokens;
+        }
+
+        // Before the first measurement: a conservative start, adjusted after the first runs.
+        double rate = _tokensPerSecond > 0 ? _tokensPerSecond : InitialTokensPerSecond;
+        return (int)Math.Clamp(rate * _options.IngestBatchMilliseconds / 1000, 1, _options.MaxBatchTokens);
     }
 
     /// <summary>Cuts the next batch of <paramref name="lane"/> (refilling its sorted window when it is used up).</summary>
@@ -348,7 +360,6 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
     {
         var rows = _batchRows.AsSpan(0, count);
         var results = _batchResults.AsSpan(0, count);
-        var lane = _lanes[(int)_batchRefs[0].Request.Lane];
         long started = Stopwatch.GetTimestamp();
         try
         {
@@ -359,7 +370,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
         catch (Exception ex)
         {
             LogBatchFailed(_logger, count, ex);
-            Account(rows, started, lane);
+            Account(rows, started);
             var captured = ExceptionDispatchInfo.Capture(ex);
             for (int i = 0; i < count; i++)
             {
@@ -381,7 +392,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
             return;
         }
 
-        Account(rows, started, lane);
+        Account(rows, started);
         for (int i = 0; i < count; i++)
         {
             var (request, index, _, _) = _batchRefs[i];
@@ -395,7 +406,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
         ClearBatch(count);
     }
 
-    private void Account(ReadOnlySpan<EncodedInput> rows, long started, Lane lane)
+    private void Account(ReadOnlySpan<EncodedInput> rows, long started)
     {
         long ended = Stopwatch.GetTimestamp();
         int longest = 0;
@@ -410,7 +421,14 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
             _rowsRun += rows.Length;
             _paddedTokens += (long)rows.Length * longest;
             _runTicks += ended - started;
-            lane.LastActive = ended;
+            long padded = (long)rows.Length * longest;
+            double seconds = (double)(ended - started) / Stopwatch.Frequency;
+            if (padded >= MinMeasuredTokens && seconds > 0)
+            {
+                // Moving average of the throughput; tiny runs (a lone query) say little about it.
+                double rate = padded / seconds;
+                _tokensPerSecond = _tokensPerSecond == 0 ? rate : (0.7 * _tokensPerSecond) + (0.3 * rate);
+            }
         }
     }
 
@@ -468,6 +486,12 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
     [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "Inference batch of {Rows} rows failed")]
     private static partial void LogBatchFailed(ILogger logger, int rows, Exception exception);
 
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Debug, Message = "Queued {Priority} request of {Rows} rows, {Tokens} tokens ({Waiting} waiting) on model {Model}")]
+    private static partial void LogQueued(ILogger logger, InferencePriority priority, int rows, long tokens, long waiting, string model);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Debug, Message = "Cancelled {Priority} request released {Released} waiting tokens ({Waiting} still waiting) on model {Model}")]
+    private static partial void LogCancelled(ILogger logger, InferencePriority priority, long released, long waiting, string model);
+
     /// <summary>One caller's rows; Remaining and Results are touched by the batcher thread only, QueuedTokens
     /// under the gate.</summary>
     private sealed class Request(EncodedInput[] rows)
@@ -493,7 +517,6 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
         public readonly List<RowRef> Window = [];
         public int WindowNext;
         public int PassedOver;
-        public long LastActive;
 
         public bool HasWork => Pending.Count > 0 || WindowNext < Window.Count;
 
@@ -558,4 +581,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
 /// <param name="RunTime">Wall time inside the batch function (the model run: ONNX Runtime plus input/output copies).</param>
 /// <param name="Rejected">Requests refused because the queue bound would be passed.</param>
 /// <param name="QueuedTokens">Tokens waiting now (not yet in a running batch).</param>
-public sealed record InferenceBatcherStatistics(long Batches, long Rows, long PaddedTokens, TimeSpan RunTime, long Rejected, long QueuedTokens);
+/// <param name="TokensPerSecond">Measured throughput (padded tokens per second, moving average; 0 before any run).</param>
+/// <param name="IngestBatchTokens">Token budget of the next ingest batch.</param>
+public sealed record InferenceBatcherStatistics(long Batches, long Rows, long PaddedTokens, TimeSpan RunTime, long Rejected, long QueuedTokens,
+    double TokensPerSecond, int IngestBatchTokens);

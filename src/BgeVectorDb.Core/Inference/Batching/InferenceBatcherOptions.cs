@@ -26,14 +26,11 @@ public sealed class InferenceBatcherOptions
     /// batches under a steady query load).</summary>
     public int StarvationLimit { get; set; } = 4;
 
-    /// <summary>Token budget of a lower-lane batch (ingest, rerank) while a higher lane is busy: it has rows
-    /// waiting or ran/received work in the last <see cref="ContentionHoldMilliseconds"/>. A model run cannot be
-    /// interrupted, so this bounds how long a query waits behind bulk work. Default 2048.</summary>
-    public int ContendedBatchTokens { get; set; } = 2048;
-
-    /// <summary>How long after its last activity a higher lane still counts as busy for
-    /// <see cref="ContendedBatchTokens"/>. Default 2000 ms; 0 = only while it has rows waiting.</summary>
-    public int ContentionHoldMilliseconds { get; set; } = 2000;
+    /// <summary>Target duration of an ingest-lane batch: its token budget is what this model runs in that time at
+    /// its measured throughput (at least one row, at most <see cref="MaxBatchTokens"/>). A model run cannot be
+    /// interrupted, so this bounds how long a query or rerank waits behind bulk work; on a fast device (GPU) ingest
+    /// still gets the whole budget. Default 250 ms; 0 = ingest batches use the whole budget.</summary>
+    public int IngestBatchMilliseconds { get; set; } = 250;
 
     internal InferenceBatcherOptions Clone() => (InferenceBatcherOptions)MemberwiseClone();
 
@@ -44,10 +41,9 @@ public sealed class InferenceBatcherOptions
         Check(SortWindowBatches >= 1, nameof(SortWindowBatches), SortWindowBatches);
         Check(MaxQueuedTokens >= 1, nameof(MaxQueuedTokens), MaxQueuedTokens);
         Check(StarvationLimit >= 1, nameof(StarvationLimit), StarvationLimit);
-        Check(ContendedBatchTokens >= 1, nameof(ContendedBatchTokens), ContendedBatchTokens);
-        if (ContentionHoldMilliseconds < 0)
+        if (IngestBatchMilliseconds < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(ContentionHoldMilliseconds), ContentionHoldMilliseconds, "must be >= 0");
+            throw new ArgumentOutOfRangeException(nameof(IngestBatchMilliseconds), IngestBatchMilliseconds, "must be >= 0");
         }
     }
 
