@@ -29,6 +29,8 @@ public sealed partial class Collection
 
     internal IWriteAheadLog? Wal => _wal;
 
+    internal Index.IVectorIndex Index => _index;
+
     internal CollectionStore? Store => _store;
 
     /// <summary>Logs <paramref name="entry"/> then applies it. Only the enqueue is serialised, so
@@ -186,7 +188,7 @@ public sealed partial class Collection
             if (_index.TryExportNode(id, out var node)) writer.PutNode(node);
             else writer.DeleteNode(id);
         }
-        writer.PutMeta(new MetaRecord(_index.ExportState(), position, _idMap.Count, _deletedTotal, _records.Count, _freeIds.Reverse().ToArray()));
+        writer.PutMeta(new MetaRecord(_index.ExportState(), position, _idMap.Count, _deletedTotal, _records.Count, []));
     }
 
     /// <summary>Keeps the newest two manifests (and their FASTER files); the WAL is truncated before
@@ -251,7 +253,6 @@ public sealed partial class Collection
             if (meta is null) throw new InvalidDataException("the store has no meta record");
             if (_idMap.Count != meta.Documents) throw new InvalidDataException($"the store holds {_idMap.Count} documents, its meta record says {meta.Documents}");
             while (_records.Count < meta.Slots) _records.Add(null);
-            foreach (var free in meta.FreeIds) _freeIds.Push(free);
             _deletedTotal = meta.DeletedTotal;
             _index.CompleteImport(meta.State);
             return meta;

@@ -16,7 +16,8 @@ internal sealed record DocumentRecord(int InternalId, string Id, string Text, IR
 
 internal sealed record NodeRecord(IndexNode Node) : StoreRecord;
 
-/// <summary>Collection-wide metadata at a checkpoint: the index state and the WAL position covered.</summary>
+/// <summary>Collection-wide metadata at a checkpoint: the index state and the WAL position covered.
+/// <paramref name="FreeIds"/> is kept in the format for an index that reuses ids (empty: ids are never reused).</summary>
 internal sealed record MetaRecord(IndexState State, long WalPosition, long Documents, long DeletedTotal, int Slots, int[] FreeIds) : StoreRecord;
 
 /// <summary>
