@@ -71,7 +71,7 @@ internal static class RecoveryBenchmark
     {
         var baseline = Environment.WorkingSet;
         var sw = Stopwatch.StartNew();
-        await using var catalog = CollectionCatalog.Open(dir, new NoModels(), new EngineLimits(), NullLogger.Instance,
+        await using var catalog = CollectionCatalog.Open(dir, new NoModels(), new EngineLimits(), new LineLogger(),
             new StorageOptions { CheckpointIntervalSeconds = 0, CheckpointEveryWrites = 0, CheckpointOnShutdown = false });
         var c = catalog.Get("bench");
         var elapsed = sw.Elapsed.TotalSeconds;
@@ -83,5 +83,19 @@ internal static class RecoveryBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"open {elapsed:F2} s: {c.Count} documents, index {c.GetStatistics().IndexKind}, probe search {hits} hits; working set {Mb(process.WorkingSet64)} (process start {Mb(baseline)}), GC heap {Mb(GC.GetTotalMemory(false))}, index {Mb(c.GetStatistics().MemoryBytes)}"));
         return 0;
+    }
+
+    /// <summary>Prints the catalog's recovery log lines (progress) with the elapsed time.</summary>
+    private sealed class LineLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter) =>
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{_clock.Elapsed.TotalSeconds:F2} s] {formatter(state, exception)}"));
     }
 }

@@ -29,6 +29,8 @@ public sealed partial class Collection
 
     internal IWriteAheadLog? Wal => _wal;
 
+    internal Index.IVectorIndex Index => _index;
+
     internal CollectionStore? Store => _store;
 
     /// <summary>Logs <paramref name="entry"/> then applies it. Only the enqueue is serialised, so

@@ -16,7 +16,8 @@ internal sealed record DocumentRecord(int InternalId, string Id, string Text, IR
 
 internal sealed record NodeRecord(IndexNode Node) : StoreRecord;
 
-/// <summary>Collection-wide metadata at a checkpoint: the index state and the WAL position covered.</summary>
+/// <summary>Collection-wide metadata at a checkpoint: the index state and the WAL position covered.
+/// <paramref name="FreeIds"/> is kept in the format for an index that reuses ids (empty: ids are never reused).</summary>
 internal sealed record MetaRecord(IndexState State, long WalPosition, long Documents, long DeletedTotal, int Slots, int[] FreeIds) : StoreRecord;
 
 /// <summary>
@@ -100,15 +101,34 @@ internal sealed class CollectionStore : IDisposable
         Path.Combine(checkpointDirectory, "cpr-checkpoints", token.ToString()),
     ];
 
-    /// <summary>Every live record (latest version of each key); values are checksum-verified.</summary>
+    /// <summary>Every live record (latest version of each key); values are checksum-verified. Two
+    /// sequential scans of the log: the first finds each key's latest address (or tombstone), the second
+    /// decodes only those records.</summary>
     public IEnumerable<StoreRecord> ReadAll()
     {
-        using var session = _kv.For(new SpanByteFunctions<Empty>()).NewSession<SpanByteFunctions<Empty>>();
-        using var iterator = session.Iterate();
-        while (iterator.GetNext(out _))
+        var begin = _kv.Log.BeginAddress;
+        var end = _kv.Log.TailAddress;
+        var latest = new Dictionary<long, long>();
+        using (var scan = _kv.Log.Scan(begin, end))
         {
-            var key = BinaryPrimitives.ReadInt64LittleEndian(iterator.GetKey().AsReadOnlySpan());
-            yield return Decode(key, iterator.GetValue().AsReadOnlySpan());
+            while (scan.GetNext(out var info))
+            {
+                if (info.Invalid) continue;
+                var key = BinaryPrimitives.ReadInt64LittleEndian(scan.GetKey().AsReadOnlySpan());
+                latest[key] = info.Tombstone ? -1 : scan.CurrentAddress;
+            }
+        }
+        using (var scan = _kv.Log.Scan(begin, end))
+        {
+            while (scan.GetNext(out var info))
+            {
+                if (info.Invalid || info.Tombstone) continue;
+                var key = BinaryPrimitives.ReadInt64LittleEndian(scan.GetKey().AsReadOnlySpan());
+                if (latest.TryGetValue(key, out var address) && address == scan.CurrentAddress)
+                {
+                    yield return Decode(key, scan.GetValue().AsReadOnlySpan());
+                }
+            }
         }
     }
 
