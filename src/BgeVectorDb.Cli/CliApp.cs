@@ -103,6 +103,7 @@ public static class CliApp
         root.Subcommands.Add(InfoCommand.Create(globals));
         root.Subcommands.Add(HealthCommand.Create(globals));
         root.Subcommands.Add(ModelsCommands.Create(globals));
+        root.Subcommands.Add(SnapshotCommands.Create(globals));
         return root;
     }
 }

@@ -16,7 +16,7 @@ public sealed class MetricsTests : IAsyncLifetime
     private static readonly string[] Series =
     [
         "bgevdb_requests_total", "bgevdb_request_duration_seconds", "bgevdb_search_stage_duration_seconds",
-        "bgevdb_inference_batch_rows", "bgevdb_inference_queue_rows",
+        "bgevdb_inference_batch_rows", "bgevdb_inference_queue_rows", "bgevdb_inference_queue_tokens", "bgevdb_inference_rejected_total",
         "bgevdb_collection_documents", "bgevdb_collection_vectors", "bgevdb_index_memory_bytes",
         "bgevdb_wal_bytes", "bgevdb_wal_tail_position", "bgevdb_wal_uncheckpointed_bytes",
         "bgevdb_checkpoints_total", "bgevdb_checkpoint_duration_seconds", "bgevdb_checkpoint_bytes_total",
@@ -154,6 +154,8 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(120, after.Sum("bgevdb_inference_batch_rows_sum", L("model", TestData.RerankerModelId), L("role", "rerank")));
         Assert.True(after.Sum("bgevdb_inference_batch_rows_count", L("role", "embed")) >= 1);
         Assert.Equal(0, after.Sum("bgevdb_inference_queue_rows"));
+        Assert.Equal(0, after.Sum("bgevdb_inference_queue_tokens"));
+        Assert.Equal(0, after.Sum("bgevdb_inference_rejected_total", L("role", "embed")));
 
         Assert.Equal(40, after.Sum("bgevdb_collection_documents", L("collection", "docs")));
         Assert.Equal(40, after.Sum("bgevdb_collection_vectors", L("collection", "docs")));
@@ -179,6 +181,17 @@ public sealed class MetricsTests : IAsyncLifetime
         var gauge = after.Sum("bgevdb_recall_at_k", L("collection", "vec"));
         Assert.InRange(gauge, 0, 1);
         Assert.Equal(expectedRecalls.Average(), gauge, 9);
+
+        // A checkpoint moves the checkpoint series; nothing is left to replay after it.
+        Assert.Equal(0, after.Sum("bgevdb_checkpoints_total", L("collection", "docs")));
+        await new Admin.AdminClient(_server.Channel).CheckpointAsync(new CheckpointRequest { Collection = "docs" });
+        var checkpointed = await Scrape.FromAsync(_server.MetricsAddress);
+        Assert.Equal(1, checkpointed.Sum("bgevdb_checkpoints_total", L("collection", "docs")));
+        Assert.Equal(1, checkpointed.Sum("bgevdb_checkpoint_duration_seconds_count", L("collection", "docs")));
+        Assert.True(checkpointed.Sum("bgevdb_checkpoint_bytes_total", L("collection", "docs")) > 0);
+        Assert.Equal(checkpointed.Sum("bgevdb_wal_tail_position", L("collection", "docs")), checkpointed.Sum("bgevdb_checkpoint_wal_position", L("collection", "docs")));
+        Assert.Equal(0, checkpointed.Sum("bgevdb_wal_uncheckpointed_bytes", L("collection", "docs")));
+        Assert.True(checkpointed.Sum("bgevdb_checkpoint_timestamp_seconds", L("collection", "docs")) > DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds());
 
         // Gauges follow the catalog: a deleted collection's series disappear.
         await collections.DeleteCollectionAsync(new DeleteCollectionRequest { Name = "vec" });

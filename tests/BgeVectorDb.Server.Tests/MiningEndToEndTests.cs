@@ -152,6 +152,29 @@ public sealed class MiningEndToEndTests(MiningServerFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Cancelling_the_call_stops_the_stream_and_the_server_keeps_serving()
+    {
+        var big = Request(Enumerable.Range(0, 40).SelectMany(_ => fixture.Examples).Select((e, i) => e with { Index = i }));
+        using var cts = new CancellationTokenSource();
+        using var call = Client.MineHardNegatives(big, cancellationToken: cts.Token);
+        var received = 0;
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (var _ in call.ResponseStream.ReadAllAsync(cts.Token))
+            {
+                if (++received == 2) await cts.CancelAsync();
+            }
+        });
+        Assert.Equal(StatusCode.Cancelled, ex.StatusCode);
+        Assert.Equal(2, received);
+
+        var after = await MineAsync(Request(fixture.Examples.Take(2)));
+        Assert.Equal(2, after.Count);
+        var health = await new Grpc.Health.V1.Health.HealthClient(fixture.Server.Channel).CheckAsync(new Grpc.Health.V1.HealthCheckRequest());
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+    }
+
+    [Fact]
     public async Task Filter_restricts_candidates()
     {
         var request = Request(fixture.Examples.Take(5));

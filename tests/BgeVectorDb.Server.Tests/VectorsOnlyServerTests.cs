@@ -76,7 +76,7 @@ public sealed class VectorsOnlyServerTests : IAsyncLifetime
         await DocumentsClient.UpsertAsync(new UpsertRequest { Collection = "c1", Documents = { Doc("a", Basis(0)), Doc("b", Basis(1)) } });
         var stats = await CollectionsClient.GetCollectionStatsAsync(new GetCollectionStatsRequest { Name = "c1" });
         Assert.Equal(2ul, stats.DocumentCount);
-        Assert.Equal("exact", stats.IndexKind);
+        Assert.Equal("hnsw", stats.IndexKind);
 
         Assert.True((await CollectionsClient.DeleteCollectionAsync(new DeleteCollectionRequest { Name = "c1" })).Deleted);
         await RpcAssert.FailsAsync(StatusCode.NotFound, async () => await CollectionsClient.GetCollectionAsync(new GetCollectionRequest { Name = "c1" }));

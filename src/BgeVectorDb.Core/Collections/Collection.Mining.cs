@@ -37,11 +37,23 @@ public sealed partial class Collection
     /// the collection's index (whatever kind it is).</summary>
     internal MiningHit[] MiningCandidates(float[] queryVector, int n, Filter? filter)
     {
-        var options = new SearchOptions(n, n, filter, new ReturnFields(Text: true, Metadata: false, Vector: false));
-        var (hits, _, _, _) = Retrieve(queryVector, n, options, excludeId: null, withText: true);
-        var result = new MiningHit[hits.Count];
-        for (var i = 0; i < result.Length; i++) result[i] = new MiningHit(hits[i].Id, hits[i].Text ?? "", hits[i].AnnScore, hits[i].AnnRank);
-        return result;
+        _lock.EnterReadLock();
+        try
+        {
+            Func<int, bool>? predicate = filter is null ? null : id => _records[id] is { } r && filter.Matches(r.Metadata);
+            var found = _index.Search(queryVector, n, predicate, Math.Max(Config.Hnsw.EfSearch, n));
+            var result = new MiningHit[found.Length];
+            for (var i = 0; i < found.Length; i++)
+            {
+                var r = _records[found[i].Id]!;
+                result[i] = new MiningHit(r.Id, r.Text, found[i].Score, i + 1);
+            }
+            return result;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
     }
 
     /// <summary>Texts of stored documents by id, in order; null for an id not stored.</summary>

@@ -108,9 +108,22 @@ public sealed partial class Collection
     public async Task<CheckpointResult?> CheckpointAsync(CancellationToken cancellationToken = default)
     {
         if (_store is null || _wal is null) return null;
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await _checkpointGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
+        {
+            return (await CheckpointUnderGateAsync(cancellationToken).ConfigureAwait(false)).Result;
+        }
+        finally
+        {
+            _checkpointGate.Release();
+        }
+    }
+
+    private async Task<(CheckpointResult Result, CheckpointManifest Manifest)> CheckpointUnderGateAsync(CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var wal = _wal!;
+        var store = _store!;
         {
             HashSet<int> dirty;
             long position, documents;
@@ -120,7 +133,7 @@ public sealed partial class Collection
             try
             {
                 await _applyTail.ConfigureAwait(false);
-                position = _wal.TailPosition;
+                position = wal.TailPosition;
                 _lock.EnterWriteLock();
                 try
                 {
@@ -144,10 +157,10 @@ public sealed partial class Collection
             CheckpointManifest manifest;
             try
             {
-                var token = await _store.CheckpointAsync().ConfigureAwait(false);
+                var token = await store.CheckpointAsync().ConfigureAwait(false);
                 manifest = new CheckpointManifest(_checkpointSequence + 1, token, position, documents, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-                    CheckpointManifest.HashFiles(_store.CheckpointDirectory, token));
-                manifest.Write(_store.CheckpointDirectory);
+                    CheckpointManifest.HashFiles(store.CheckpointDirectory, token));
+                manifest.Write(store.CheckpointDirectory);
             }
             catch
             {
@@ -159,11 +172,9 @@ public sealed partial class Collection
             await PruneAsync().ConfigureAwait(false);
             Interlocked.Exchange(ref _lastCheckpointMs, Environment.TickCount64);
             Interlocked.Exchange(ref _checkpointSequence, manifest.Sequence);
-            return new CheckpointResult(manifest.Sequence, position, documents, dirty.Count, held, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-        }
-        finally
-        {
-            _checkpointGate.Release();
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            RecordCheckpoint(elapsed, position, CheckpointFileBytes(store.CheckpointDirectory, manifest.Token));
+            return (new CheckpointResult(manifest.Sequence, position, documents, dirty.Count, held, elapsed), manifest);
         }
     }
 
@@ -177,7 +188,7 @@ public sealed partial class Collection
             if (_index.TryExportNode(id, out var node)) writer.PutNode(node);
             else writer.DeleteNode(id);
         }
-        writer.PutMeta(new MetaRecord(_index.ExportState(), position, _idMap.Count, _deletedTotal, _records.Count, _freeIds.Reverse().ToArray()));
+        writer.PutMeta(new MetaRecord(_index.ExportState(), position, _idMap.Count, _deletedTotal, _records.Count, FreeIds: []));
     }
 
     /// <summary>Keeps the newest two manifests (and their FASTER files); the WAL is truncated before
@@ -242,7 +253,8 @@ public sealed partial class Collection
             if (meta is null) throw new InvalidDataException("the store has no meta record");
             if (_idMap.Count != meta.Documents) throw new InvalidDataException($"the store holds {_idMap.Count} documents, its meta record says {meta.Documents}");
             while (_records.Count < meta.Slots) _records.Add(null);
-            foreach (var free in meta.FreeIds) _freeIds.Push(free);
+            // Internal ids are never reused (the HNSW index keeps tombstones), so FreeIds is always empty.
+            if (meta.FreeIds.Length > 0) throw new InvalidDataException("the store lists reusable ids, which this version never writes");
             _deletedTotal = meta.DeletedTotal;
             _index.CompleteImport(meta.State);
             return meta;

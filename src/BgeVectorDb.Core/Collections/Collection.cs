@@ -2,6 +2,7 @@ using System.Diagnostics;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Index;
+using BgeVectorDb.Core.Index.Hnsw;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Core.Storage;
 
@@ -27,7 +28,6 @@ public sealed partial class Collection : IAsyncDisposable
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly Dictionary<string, int> _idMap = new(StringComparer.Ordinal);
     private readonly List<Record?> _records = [];
-    private readonly Stack<int> _freeIds = new();
     private readonly IVectorIndex _index;
     private long _deletedTotal;
 
@@ -41,7 +41,7 @@ public sealed partial class Collection : IAsyncDisposable
         Reranker = reranker;
         _limits = limits;
         _wal = wal;
-        _index = new ExactIndex(config.Dimension, config.Distance);
+        _index = new HnswIndex(config.Dimension, config.Distance, config.Hnsw.M, config.Hnsw.EfConstruction, config.Hnsw.EfSearch);
     }
 
     public string Name { get; }
@@ -182,8 +182,9 @@ public sealed partial class Collection : IAsyncDisposable
                 }
                 else
                 {
-                    internalId = _freeIds.Count > 0 ? _freeIds.Pop() : _records.Count;
-                    if (internalId == _records.Count) _records.Add(null);
+                    // Internal ids are never reused: a deleted id stays a tombstone in the HNSW graph.
+                    internalId = _records.Count;
+                    _records.Add(null);
                     _idMap[d.Id] = internalId;
                 }
                 _records[internalId] = new Record(d.Id, d.Text, d.Metadata);
@@ -210,7 +211,6 @@ public sealed partial class Collection : IAsyncDisposable
                 _records[internalId] = null;
                 TrackWrite(internalId);
                 _index.Delete(internalId);
-                _freeIds.Push(internalId);
                 deleted++;
             }
             _deletedTotal += deleted;
