@@ -4,6 +4,8 @@ using BgeVectorDb.Bench;
 var commands = new Dictionary<string, (string Help, Func<string[], Task<int>> Run)>(StringComparer.OrdinalIgnoreCase)
 {
     ["embed"] = ("embedding throughput: BgeEmbedder vs a raw ONNX Runtime loop over the same batches", EmbedBenchmark.RunAsync),
+    ["ann"] = ("ANN: our HNSW vs native hnswlib, python3-hnswlib and faiss HNSW (recall@10, QPS per ef, build time, bytes/vector)", AnnBenchmark.RunAsync),
+    ["kernels"] = ("BenchmarkDotNet: HNSW distance kernels vs TensorPrimitives.Dot at 384/768/1024 dimensions", KernelBenchmarks.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" || !commands.TryGetValue(args[0], out var command))
