@@ -52,7 +52,7 @@ internal static class EmbedBenchmark
         var texts = ReadCorpus(docs);
         var factory = new OnnxSessionFactory(new OnnxRuntimeOptions { ExecutionProvider = provider, IntraOpThreads = threads });
         using var embedder = BgeEmbedder.Load(modelFolder, "synthetic/bge-small-en-v1.5", factory,
-            new BgeEmbedderOptions { Batching = new() { MaxBatchTokens = maxTokens, MaxBatchRows = maxRows } });
+            new BgeEmbedderOptions { Batching = new() { MaxBatchTokens = maxTokens, MaxBatchRows = maxRows, IngestBatchMilliseconds = 0 } });
 
         Console.WriteLine($"embed ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC): {texts.Length} SciFact docs, synthetic bge-small (12x384, random weights), provider {factory.ExecutionProvider.Provider}, " +
                           $"{factory.IntraOpThreads} intra-op threads, {Environment.ProcessorCount} cores, budget {maxTokens} tokens / {maxRows} rows");

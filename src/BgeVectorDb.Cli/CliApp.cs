@@ -97,11 +97,13 @@ public static class CliApp
         root.Subcommands.Add(CollectionsCommands.Create(globals));
         root.Subcommands.Add(IngestCommand.Create(globals));
         root.Subcommands.Add(SearchCommand.Create(globals));
+        root.Subcommands.Add(MineCommand.Create(globals));
         root.Subcommands.Add(DocumentsCommands.CreateGet(globals));
         root.Subcommands.Add(DocumentsCommands.CreateDelete(globals));
         root.Subcommands.Add(InfoCommand.Create(globals));
         root.Subcommands.Add(HealthCommand.Create(globals));
         root.Subcommands.Add(ModelsCommands.Create(globals));
+        root.Subcommands.Add(SnapshotCommands.Create(globals));
         return root;
     }
 }

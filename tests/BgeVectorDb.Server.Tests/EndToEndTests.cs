@@ -113,6 +113,27 @@ public sealed class EndToEndTests(ModelServerFixture fixture) : IClassFixture<Mo
         {
             var independent = await reranker.ScoreAsync(query, result.Hits.Select(h => h.Text).ToArray());
             for (var i = 0; i < independent.Length; i++) Assert.Equal(independent[i], result.Hits[i].RerankScore, 1e-4f);
+
+            // The k hits are the top of ALL 100 candidates sorted by an independent rerank of the same pairs: the
+            // candidates are the ANN top-100 (rerank off), scored in one call here.
+            var candidates = await SearchClient.SearchAsync(new SearchRequest
+            {
+                Collection = "scifact",
+                Query = query,
+                Rerank = false,
+                Options = new SearchOptions { K = 100, Candidates = 100, Fields = new ReturnFields { Text = true } },
+            });
+            Assert.Equal(100, candidates.Hits.Count);
+            var all = await reranker.ScoreAsync(query, candidates.Hits.Select(h => h.Text).ToArray());
+            var byId = candidates.Hits.Select((h, i) => (h.Id, Score: all[i])).ToDictionary(p => p.Id, p => p.Score);
+            var expected = byId.OrderByDescending(p => p.Value).Take(10).ToList();
+            Assert.All(result.Hits, h => Assert.True(byId.ContainsKey(h.Id), $"{h.Id} is not among the 100 ANN candidates"));
+            for (var i = 0; i < 10; i++)
+            {
+                // Same order (scores equal up to float noise between batch shapes; exact ties may swap).
+                Assert.Equal(expected[i].Value, byId[result.Hits[i].Id], 1e-4f);
+            }
+            Assert.Equal(expected.Select(p => p.Key).Order(), result.Hits.Select(h => h.Id).Order());
         }
 
         // Rerank off returns ANN order.

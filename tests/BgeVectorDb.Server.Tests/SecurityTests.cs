@@ -62,6 +62,13 @@ public sealed class SecurityTests
 
         Assert.DoesNotContain(AdminKey, server.Output);
         Assert.DoesNotContain("wrong-key-0123456789abcdef", server.Output);
+
+        // Rejections are counted by status (the metrics interceptor runs before auth); the endpoint needs no key.
+        var scrape = await Scrape.FromAsync(server.MetricsAddress);
+        Assert.Equal(2, scrape.Sum("bgevdb_requests_total", ("rpc", "bgevectordb.v1.Collections/ListCollections"), ("code", "UNAUTHENTICATED")));
+        Assert.Equal(1, scrape.Sum("bgevdb_requests_total", ("rpc", "bgevectordb.v1.Collections/CreateCollection"), ("code", "PERMISSION_DENIED")));
+        Assert.Equal(1, scrape.Sum("bgevdb_requests_total", ("rpc", "bgevectordb.v1.Admin/Checkpoint"), ("code", "OK")));
+        Assert.DoesNotContain(ReadKey, scrape.Text);
     }
 
     [Fact]

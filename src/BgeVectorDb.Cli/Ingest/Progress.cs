@@ -12,12 +12,12 @@ internal static class ProgressFormatter
 
     /// <summary>Documents per second: one decimal below 100 ("42.5 docs/s"), whole above ("1234 docs/s");
     /// "0.0 docs/s" when no time has passed.</summary>
-    public static string Rate(long done, double elapsedSeconds)
+    public static string Rate(long done, double elapsedSeconds, string unit = "docs")
     {
         var rate = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
         return rate < 100
-            ? rate.ToString("0.0", CultureInfo.InvariantCulture) + " docs/s"
-            : Math.Round(rate).ToString("0", CultureInfo.InvariantCulture) + " docs/s";
+            ? rate.ToString("0.0", CultureInfo.InvariantCulture) + " " + unit + "/s"
+            : Math.Round(rate).ToString("0", CultureInfo.InvariantCulture) + " " + unit + "/s";
     }
 
     /// <summary>A duration as "37s", "2m05s" or "1h02m03s" (rounded up to whole seconds).</summary>
@@ -48,7 +48,7 @@ internal static class ProgressFormatter
     }
 
     /// <summary>The whole line, e.g. "[######------------------]   640/5183  12%  42.5 docs/s  ETA 1m47s".</summary>
-    public static string Line(long done, long total, double elapsedSeconds)
+    public static string Line(long done, long total, double elapsedSeconds, string unit = "docs")
     {
         var fraction = total > 0 ? Math.Clamp((double)done / total, 0, 1) : 1;
         var filled = (int)Math.Floor(fraction * BarWidth);
@@ -57,7 +57,7 @@ internal static class ProgressFormatter
         sb.Append('[').Append('#', filled).Append('-', BarWidth - filled).Append("] ");
         sb.Append(done.ToString(CultureInfo.InvariantCulture).PadLeft(totalText.Length)).Append('/').Append(totalText);
         sb.Append(' ').Append(((int)Math.Floor(fraction * 100)).ToString(CultureInfo.InvariantCulture).PadLeft(3)).Append('%');
-        sb.Append("  ").Append(Rate(done, elapsedSeconds));
+        sb.Append("  ").Append(Rate(done, elapsedSeconds, unit));
         sb.Append("  ").Append(Eta(done, total, elapsedSeconds));
         return sb.ToString();
     }
@@ -88,10 +88,13 @@ internal sealed class ProgressReporter
     private readonly Lock _lock = new();
     private TimeSpan? _lastDraw;
     private int _lastLength;
+    private readonly string _unit;
     private long _done;
 
-    public ProgressReporter(TextWriter writer, long total, bool interactive)
+    /// <param name="unit">What is counted, for the rate ("docs/s", "queries/s").</param>
+    public ProgressReporter(TextWriter writer, long total, bool interactive, string unit = "docs")
     {
+        _unit = unit;
         _writer = writer;
         _total = total;
         _interactive = interactive;
@@ -135,7 +138,7 @@ internal sealed class ProgressReporter
 
     private void Draw(long done, double seconds)
     {
-        var line = ProgressFormatter.Line(done, _total, seconds);
+        var line = ProgressFormatter.Line(done, _total, seconds, _unit);
         if (_interactive)
         {
             var pad = _lastLength > line.Length ? new string(' ', _lastLength - line.Length) : "";

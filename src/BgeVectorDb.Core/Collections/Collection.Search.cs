@@ -122,6 +122,7 @@ public sealed partial class Collection
             }
             var found = _index.Search(query, n, predicate, Math.Max(options.Ef == 0 ? Config.Hnsw.EfSearch : options.Ef, n));
             var annUs = ElapsedUs(t);
+            SampleRecall(query, n, options.Filter, excludeId, found);
             t = Stopwatch.GetTimestamp();
             var hits = new List<SearchHit>(found.Length);
             for (var i = 0; i < found.Length; i++)

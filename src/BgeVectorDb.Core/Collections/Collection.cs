@@ -84,34 +84,16 @@ public sealed partial class Collection : IAsyncDisposable
     {
         DocumentValidator.ValidateBatch(documents, Config, _limits);
         var prepared = await PrepareAsync(documents, cancellationToken).ConfigureAwait(false);
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // Past this point the write is not cancelled: once logged it must also be applied.
-            var position = _wal is null ? 0 : await _wal.AppendAsync(new UpsertEntry(prepared), CancellationToken.None).ConfigureAwait(false);
-            var replaced = ApplyUpsert(prepared);
-            return new UpsertResult(prepared.Length, replaced, position);
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+        var (position, replaced) = await LogThenApplyAsync(new UpsertEntry(prepared), () => ApplyUpsert(prepared), cancellationToken).ConfigureAwait(false);
+        return new UpsertResult(prepared.Length, replaced, position);
     }
 
     /// <summary>Deletes documents by id; unknown ids are ignored. Durable on return.</summary>
     public async Task<DeleteResult> DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
     {
         DocumentValidator.ValidateIds(ids, _limits);
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var position = _wal is null ? 0 : await _wal.AppendAsync(new DeleteEntry(ids.ToArray()), CancellationToken.None).ConfigureAwait(false);
-            return new DeleteResult(ApplyDelete(ids), position);
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+        var (position, deleted) = await LogThenApplyAsync(new DeleteEntry(ids.ToArray()), () => ApplyDelete(ids), cancellationToken).ConfigureAwait(false);
+        return new DeleteResult(deleted, position);
     }
 
     /// <summary>Reads documents by id, in request order; ids not found are listed separately.</summary>
@@ -207,6 +189,7 @@ public sealed partial class Collection : IAsyncDisposable
                 }
                 _records[internalId] = new Record(d.Id, d.Text, d.Metadata);
                 _index.Upsert(internalId, d.Vector);
+                TrackWrite(internalId);
             }
         }
         finally
@@ -226,6 +209,7 @@ public sealed partial class Collection : IAsyncDisposable
             {
                 if (!_idMap.Remove(id, out var internalId)) continue;
                 _records[internalId] = null;
+                TrackWrite(internalId);
                 _index.Delete(internalId);
                 deleted++;
             }
@@ -248,6 +232,7 @@ public sealed partial class Collection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_wal is not null) await _wal.DisposeAsync().ConfigureAwait(false);
+        DisposeStore();
         _writeGate.Dispose();
         _lock.Dispose();
     }

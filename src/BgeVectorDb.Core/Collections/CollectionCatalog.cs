@@ -38,7 +38,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
 
     /// <summary>Opens the catalog in <paramref name="dataDirectory"/> (created when missing) and recovers
     /// every collection from its log.</summary>
-    public static CollectionCatalog Open(string? dataDirectory, IModelProvider models, EngineLimits limits, ILogger logger)
+    public static CollectionCatalog Open(string? dataDirectory, IModelProvider models, EngineLimits limits, ILogger logger, StorageOptions? storage = null)
     {
         var catalog = new CollectionCatalog(dataDirectory, models, limits, logger);
         if (dataDirectory is not null)
@@ -46,6 +46,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
             Directory.CreateDirectory(dataDirectory);
             catalog.Recover();
         }
+        catalog.StartCheckpointLoop(storage ?? new StorageOptions());
         return catalog;
     }
 
@@ -55,7 +56,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
         var config = ResolveConfig(spec);
         lock (_sync)
         {
-            if (_collections.ContainsKey(spec.Name))
+            if (_collections.ContainsKey(spec.Name) || _failed.ContainsKey(spec.Name))
             {
                 throw new EngineException(EngineErrorKind.AlreadyExists, $"collection '{spec.Name}' already exists");
             }
@@ -83,6 +84,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
             if (_collections.TryGetValue(name, out var c)) return c;
         }
         if (string.IsNullOrEmpty(name)) EngineException.ThrowInvalid("collection", "must not be empty");
+        ThrowIfFailed(name);
         EngineException.ThrowCollectionNotFound(name);
         return null;
     }
@@ -98,13 +100,13 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
     /// <summary>Deletes a collection and its files.</summary>
     public async Task DeleteAsync(string name)
     {
-        Collection collection;
+        Collection? collection;
         lock (_sync)
         {
-            if (!_collections.Remove(name, out collection!)) EngineException.ThrowCollectionNotFound(name);
+            if (!_collections.Remove(name, out collection) && !_failed.Remove(name)) EngineException.ThrowCollectionNotFound(name);
             SaveCatalog();
         }
-        await collection.DisposeAsync().ConfigureAwait(false);
+        if (collection is not null) await collection.DisposeAsync().ConfigureAwait(false);
         if (_dataDirectory is not null)
         {
             var dir = CollectionDirectory(name);
@@ -115,6 +117,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await CloseStorageAsync().ConfigureAwait(false);
         Collection[] all;
         lock (_sync)
         {
@@ -169,26 +172,13 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
 
     private Collection OpenCollection(string name, CollectionConfig config, long createdAtMs, bool fresh)
     {
-        var embedder = config.HasEmbedder ? _models.GetEmbedder(config.EmbeddingModel) : null;
-        var reranker = config.HasReranker ? _models.GetReranker(config.RerankerModel) : null;
-        IWriteAheadLog? wal = null;
-        if (_dataDirectory is not null)
-        {
-            var dir = CollectionDirectory(name);
-            if (fresh && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-            wal = FasterLogWal.Open(Path.Combine(dir, "wal"));
-        }
-        var collection = new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal);
-        if (wal is not null && !fresh)
-        {
-            var entries = 0;
-            foreach (var (_, entry) in wal.ReadAll())
-            {
-                collection.Replay(entry);
-                entries++;
-            }
-            LogRecovered(name, entries, collection.Count);
-        }
+        var collection = _dataDirectory is not null
+            ? RecoverDurable(name, config, createdAtMs, fresh)
+            : new Collection(name, config, createdAtMs,
+                config.HasEmbedder ? _models.GetEmbedder(config.EmbeddingModel) : null,
+                config.HasReranker ? _models.GetReranker(config.RerankerModel) : null,
+                _limits, wal: null);
+        collection.RecallSampler = _recallSampler;
         return collection;
     }
 
@@ -199,8 +189,9 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
     private void SaveCatalog()
     {
         if (_dataDirectory is null) return;
-        var entries = _collections.Values.OrderBy(c => c.Name, StringComparer.Ordinal)
-            .Select(c => new CatalogEntry(c.Name, c.CreatedAtMs, c.Config)).ToArray();
+        var entries = _collections.Values.Select(c => new CatalogEntry(c.Name, c.CreatedAtMs, c.Config))
+            .Concat(_failed.Values.Select(f => f.Entry))
+            .OrderBy(e => e.Name, StringComparer.Ordinal).ToArray();
         AtomicFile.Write(CatalogPath, Magic, FormatVersion, JsonSerializer.Serialize(entries, Json));
     }
 
@@ -211,7 +202,16 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
             ?? throw new InvalidDataException($"{CatalogPath}: empty catalog");
         foreach (var e in entries)
         {
-            _collections[e.Name] = OpenCollection(e.Name, e.Config, e.CreatedAtMs, fresh: false);
+            try
+            {
+                _collections[e.Name] = OpenCollection(e.Name, e.Config, e.CreatedAtMs, fresh: false);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or FASTER.core.FasterException)
+            {
+                // Refuse this collection (its files stay as they are); the others and the server go on.
+                _failed[e.Name] = (e, ex.Message);
+                LogRefused(e.Name, ex.Message);
+            }
         }
     }
 
@@ -236,6 +236,6 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted collection {Name}")]
     private partial void LogDeleted(string name);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Recovered collection {Name}: replayed {Entries} log entries, {Documents} documents")]
-    private partial void LogRecovered(string name, int entries, long documents);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Recovered collection {Name}: replayed {Entries} log entries, {Documents} documents, in {ElapsedMs} ms")]
+    private partial void LogRecovered(string name, int entries, long documents, long elapsedMs);
 }

@@ -27,7 +27,8 @@ public sealed class BgeEmbedder : ITextEmbedder, IDisposable
         DefaultQueryInstruction = options.QueryInstruction ?? QueryInstructions.ForModel(modelId);
         int padId = tokenizer.PadId;
         _batcher = new InferenceBatcher<float[]>(
-            (rows, results) => _model.RunClsEmbeddings(rows, padId, results), options.Batching, "embed", logger);
+            (rows, results) => _model.RunClsEmbeddings(rows, padId, results), options.Batching, modelId, logger);
+        _batcher.EnableMetrics(modelId, "embed");
     }
 
     /// <summary>
@@ -105,6 +106,9 @@ public sealed class BgeEmbedder : ITextEmbedder, IDisposable
 
     internal InferenceBatcher<float[]> Batcher => _batcher;
 
+    /// <summary>Counters of this model's scheduler (batches, time inside the model run, rejections).</summary>
+    public InferenceBatcherStatistics Statistics => _batcher.Statistics;
+
     /// <inheritdoc />
     public Task<float[][]> EmbedDocumentsAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
     {
@@ -115,21 +119,25 @@ public sealed class BgeEmbedder : ITextEmbedder, IDisposable
             rows[i] = _tokenizer.Encode(texts[i] ?? throw new ArgumentException($"texts[{i}] is null", nameof(texts)), MaxLength);
         }
 
-        return _batcher.SubmitAsync(rows, cancellationToken);
+        return _batcher.SubmitAsync(rows, InferencePriority.Ingest, cancellationToken);
     }
 
     /// <inheritdoc />
-    public async Task<float[]> EmbedQueryAsync(string query, string instruction, CancellationToken cancellationToken = default)
+    public Task<float[]> EmbedQueryAsync(string query, string instruction, CancellationToken cancellationToken = default) =>
+        EmbedQueryAsync(query, instruction, InferencePriority.Query, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<float[]> EmbedQueryAsync(string query, string instruction, InferencePriority priority, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         var row = _tokenizer.Encode(string.IsNullOrEmpty(instruction) ? query : instruction + query, MaxLength);
-        var vectors = await _batcher.SubmitAsync([row], cancellationToken).ConfigureAwait(false);
+        var vectors = await _batcher.SubmitAsync([row], priority, cancellationToken).ConfigureAwait(false);
         return vectors[0];
     }
 
     /// <summary>Embeds already tokenized rows through the shared batcher.</summary>
     internal Task<float[][]> EmbedEncodedAsync(IReadOnlyList<EncodedInput> rows, CancellationToken cancellationToken = default) =>
-        _batcher.SubmitAsync(rows, cancellationToken);
+        _batcher.SubmitAsync(rows, InferencePriority.Ingest, cancellationToken);
 
     /// <inheritdoc />
     public void Dispose()

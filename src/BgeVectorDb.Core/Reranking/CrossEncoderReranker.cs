@@ -28,7 +28,8 @@ public sealed class CrossEncoderReranker : IReranker, IDisposable
         ApplySigmoid = options.ApplySigmoid;
         int padId = tokenizer.PadId;
         _batcher = new InferenceBatcher<float>(
-            (rows, results) => _model.RunScores(rows, padId, results), options.Batching, "rerank", logger);
+            (rows, results) => _model.RunScores(rows, padId, results), options.Batching, modelId, logger);
+        _batcher.EnableMetrics(modelId, "rerank");
     }
 
     /// <summary>
@@ -100,8 +101,15 @@ public sealed class CrossEncoderReranker : IReranker, IDisposable
 
     internal InferenceBatcher<float> Batcher => _batcher;
 
+    /// <summary>Counters of this model's scheduler (batches, time inside the model run, rejections).</summary>
+    public InferenceBatcherStatistics Statistics => _batcher.Statistics;
+
     /// <inheritdoc />
-    public async Task<float[]> ScoreAsync(string query, IReadOnlyList<string> documents, CancellationToken cancellationToken = default)
+    public Task<float[]> ScoreAsync(string query, IReadOnlyList<string> documents, CancellationToken cancellationToken = default) =>
+        ScoreAsync(query, documents, InferencePriority.Rerank, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<float[]> ScoreAsync(string query, IReadOnlyList<string> documents, InferencePriority priority, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(documents);
@@ -112,7 +120,7 @@ public sealed class CrossEncoderReranker : IReranker, IDisposable
             rows[i] = _tokenizer.EncodePair(query, document, MaxLength);
         }
 
-        var scores = await _batcher.SubmitAsync(rows, cancellationToken).ConfigureAwait(false);
+        var scores = await _batcher.SubmitAsync(rows, priority, cancellationToken).ConfigureAwait(false);
         if (ApplySigmoid)
         {
             for (int i = 0; i < scores.Length; i++)

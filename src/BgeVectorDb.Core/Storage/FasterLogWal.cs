@@ -1,19 +1,37 @@
+using System.Globalization;
 using FASTER.core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BgeVectorDb.Core.Storage;
 
-/// <summary>A collection's write-ahead log on FASTER's FasterLog: each entry carries a per-entry
-/// checksum; <see cref="AppendAsync"/> enqueues then waits for a commit that covers the entry, so
-/// concurrent writers share commits (group commit).</summary>
-public sealed class FasterLogWal : IWriteAheadLog
+/// <summary>A collection's write-ahead log on FASTER's FasterLog. Entries carry their own checksum
+/// (<see cref="WalCodec"/>, on top of FasterLog's per-entry checksum). Group commit: appenders enqueue
+/// and wait on the next commit; one commit loop flushes whatever has been enqueued since the last one,
+/// so concurrent writers share a flush. A damaged entry found while reading ends the readable log: the
+/// range from it to the tail is recorded in <c>torn-ranges</c> and skipped from then on.</summary>
+public sealed partial class FasterLogWal : IWriteAheadLog
 {
+    private const string TornMagic = "BGEVDB-WAL-TORN";
+    private const int TornVersion = 1;
+
     private readonly FasterLogSettings _settings;
     private readonly FasterLog _log;
+    private readonly ILogger _logger;
+    private readonly Lock _enqueueLock = new();
+    private readonly SemaphoreSlim _commitSignal = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _commitLoop;
+    private readonly List<(long From, long To)> _torn;
+    private TaskCompletionSource _nextCommit = NewCommitSource();
+    private long _commitCount;
+    private bool _disposed;
 
-    private FasterLogWal(string directory)
+    private FasterLogWal(string directory, ILogger logger)
     {
-        System.IO.Directory.CreateDirectory(directory);
+        Directory.CreateDirectory(directory);
         Folder = directory;
+        _logger = logger;
         _settings = new FasterLogSettings(directory)
         {
             LogChecksum = LogChecksumType.PerEntry,
@@ -23,38 +41,205 @@ public sealed class FasterLogWal : IWriteAheadLog
             TryRecoverLatest = true,
         };
         _log = new FasterLog(_settings);
+        _torn = LoadTorn();
+        _commitLoop = Task.Run(CommitLoopAsync);
     }
 
     public string Folder { get; }
 
     public long TailPosition => _log.TailAddress;
 
+    public long BeginPosition => _log.BeginAddress;
+
     public long SizeBytes => _log.TailAddress - _log.BeginAddress;
 
+    public long CommitCount => Interlocked.Read(ref _commitCount);
+
+    /// <summary>The log is durable up to here.</summary>
+    public long CommittedPosition => _log.CommittedUntilAddress;
+
+    private string TornPath => Path.Combine(Folder, "torn-ranges");
+
     /// <summary>Opens (recovering committed state) or creates the log in <paramref name="directory"/>.</summary>
-    public static FasterLogWal Open(string directory) => new(directory);
+    public static FasterLogWal Open(string directory, ILogger? logger = null) => new(directory, logger ?? NullLogger.Instance);
 
     public async ValueTask<long> AppendAsync(WalEntry entry, CancellationToken cancellationToken = default)
     {
-        var bytes = WalCodec.Encode(entry);
-        var address = _log.Enqueue(bytes);
-        await _log.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return address;
+        var (position, durable) = Enqueue(entry);
+        await durable.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return position;
     }
 
-    public IEnumerable<(long Position, WalEntry Entry)> ReadAll()
+    public (long Position, Task Durable) Enqueue(WalEntry entry)
     {
-        using var iterator = _log.Scan(_log.BeginAddress, _log.TailAddress);
-        while (iterator.GetNext(out byte[] entry, out var length, out var address))
+        var bytes = WalCodec.Encode(entry);
+        long address;
+        Task durable;
+        lock (_enqueueLock)
         {
-            yield return (address, WalCodec.Decode(entry.AsSpan(0, length)));
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            address = _log.Enqueue(bytes);
+            durable = _nextCommit.Task;
+        }
+        _commitSignal.Release();
+        return (address, durable);
+    }
+
+    private async Task CommitLoopAsync()
+    {
+        while (true)
+        {
+            try
+            {
+                await _commitSignal.WaitAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            while (_commitSignal.CurrentCount > 0) _commitSignal.Wait(0);
+            TaskCompletionSource batch;
+            lock (_enqueueLock)
+            {
+                batch = _nextCommit;
+                _nextCommit = NewCommitSource();
+            }
+            try
+            {
+                // Covers every entry enqueued before the swap above.
+                await _log.CommitAsync().ConfigureAwait(false);
+                Interlocked.Increment(ref _commitCount);
+                batch.SetResult();
+            }
+            catch (Exception ex)
+            {
+                batch.SetException(new IOException("write-ahead log commit failed: " + ex.Message, ex));
+            }
         }
     }
 
-    public ValueTask DisposeAsync()
+    public IEnumerable<(long Position, WalEntry Entry)> ReadAll() => ReadFrom(0);
+
+    public IEnumerable<(long Position, WalEntry Entry)> ReadFrom(long position)
     {
+        var start = Math.Max(position, _log.BeginAddress);
+        var end = _log.TailAddress;
+        while (start < end)
+        {
+            var skip = _torn.FirstOrDefault(t => start >= t.From && start < t.To);
+            if (skip.To > 0)
+            {
+                start = skip.To;
+                continue;
+            }
+            var stop = _torn.Where(t => t.From >= start).Select(t => t.From).DefaultIfEmpty(end).Min();
+            long damagedAt = -1;
+            string reason = "";
+            using (var iterator = _log.Scan(start, stop))
+            {
+                var wholeUntil = start;
+                while (true)
+                {
+                    WalEntry? decoded = null;
+                    long address = -1;
+                    bool got;
+                    try
+                    {
+                        got = iterator.GetNext(out byte[] bytes, out var length, out address, out var next);
+                        if (got)
+                        {
+                            decoded = WalCodec.Decode(bytes.AsSpan(0, length));
+                            wholeUntil = next;
+                        }
+                    }
+                    catch (Exception ex) when (ex is InvalidDataException or FasterException or IndexOutOfRangeException or ArgumentException)
+                    {
+                        damagedAt = address >= wholeUntil ? address : wholeUntil;
+                        reason = ex.Message;
+                        break;
+                    }
+                    if (got)
+                    {
+                        yield return (address, decoded!);
+                        continue;
+                    }
+                    if (iterator.NextAddress >= stop) break;
+                    if (!iterator.WaitAsync().AsTask().GetAwaiter().GetResult()) break;
+                }
+            }
+            if (damagedAt >= 0)
+            {
+                MarkTorn(damagedAt, end, reason);
+                yield break;
+            }
+            start = stop;
+        }
+    }
+
+    private void MarkTorn(long from, long to, string reason)
+    {
+        LogTorn(Folder, from, to - from, reason);
+        _torn.Add((from, to));
+        SaveTorn();
+    }
+
+    public async Task TruncateBeforeAsync(long position)
+    {
+        if (position <= _log.BeginAddress) return;
+        _log.TruncateUntil(Math.Min(position, _log.TailAddress));
+        await _log.CommitAsync().ConfigureAwait(false);
+        if (_torn.RemoveAll(t => t.To <= _log.BeginAddress) > 0) SaveTorn();
+    }
+
+    private List<(long From, long To)> LoadTorn()
+    {
+        if (!File.Exists(TornPath)) return [];
+        return AtomicFile.Read(TornPath, TornMagic, TornVersion)
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' '))
+            .Select(p => (long.Parse(p[0], CultureInfo.InvariantCulture), long.Parse(p[1], CultureInfo.InvariantCulture)))
+            .ToList();
+    }
+
+    private void SaveTorn()
+    {
+        if (_torn.Count == 0)
+        {
+            File.Delete(TornPath);
+            return;
+        }
+        AtomicFile.Write(TornPath, TornMagic, TornVersion,
+            string.Concat(_torn.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.From} {t.To}\n"))));
+    }
+
+    private static TaskCompletionSource NewCommitSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_enqueueLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _commitLoop.ConfigureAwait(false);
+        // Commit whatever is still pending so no waiter is left behind.
+        var last = _nextCommit;
+        try
+        {
+            if (_log.TailAddress > _log.CommittedUntilAddress) await _log.CommitAsync().ConfigureAwait(false);
+            last.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            last.TrySetException(new IOException("write-ahead log commit failed: " + ex.Message, ex));
+        }
         _log.Dispose();
         _settings.Dispose();
-        return ValueTask.CompletedTask;
+        _stop.Dispose();
+        _commitSignal.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WAL {Folder}: damaged entry at {Position}; the log is truncated there ({Bytes} bytes skipped): {Reason}")]
+    private partial void LogTorn(string folder, long position, long bytes, string reason);
 }

@@ -14,14 +14,31 @@ public sealed record DeleteEntry(IReadOnlyList<string> Ids) : WalEntry;
 /// durable (concurrent appenders share flushes).</summary>
 public interface IWriteAheadLog : IAsyncDisposable
 {
-    /// <summary>Appends and commits; returns the entry's log position.</summary>
+    /// <summary>Appends and commits; returns the entry's log position once it is durable.</summary>
     ValueTask<long> AppendAsync(WalEntry entry, CancellationToken cancellationToken = default);
+
+    /// <summary>Puts the entry in the log (log order is the order of these calls) and returns its
+    /// position and a task that completes when the entry is durable.</summary>
+    (long Position, Task Durable) Enqueue(WalEntry entry);
 
     /// <summary>Every committed entry in order, for recovery.</summary>
     IEnumerable<(long Position, WalEntry Entry)> ReadAll();
 
-    /// <summary>End of the committed log.</summary>
+    /// <summary>Committed entries at or after <paramref name="position"/> in order. A damaged entry
+    /// ends the log: the rest is logically truncated (remembered, skipped from then on) with a warning.</summary>
+    IEnumerable<(long Position, WalEntry Entry)> ReadFrom(long position);
+
+    /// <summary>Drops the log before <paramref name="position"/> (covered by a checkpoint).</summary>
+    Task TruncateBeforeAsync(long position);
+
+    /// <summary>End of the log: the position the next entry gets.</summary>
     long TailPosition { get; }
 
+    /// <summary>Start of the log (after truncation).</summary>
+    long BeginPosition { get; }
+
     long SizeBytes { get; }
+
+    /// <summary>Commits (flushes) done so far; fewer than appends when writers share commits.</summary>
+    long CommitCount { get; }
 }

@@ -80,7 +80,9 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
                 }
                 if (e.Kind == EngineErrorKind.Internal) LogInternal(e, context.Method);
                 return status.ToRpcException();
-            case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
+            // A client that cancels, or whose deadline passes, resets its stream: reads then fail with
+            // IOException. That is the client's doing, not an internal error.
+            case OperationCanceledException or IOException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Grpc.Core.Status(context.Deadline < DateTime.UtcNow ? StatusCode.DeadlineExceeded : StatusCode.Cancelled,
                     "the call was cancelled or its deadline passed"));
             default:

@@ -100,7 +100,7 @@ internal sealed partial class ModelHost : IModelProvider, IDisposable
             var embedder = BgeEmbedder.Load(resolved.Directory, modelId, Factory, new BgeEmbedderOptions
             {
                 MaxLength = _options.MaxSequenceLength,
-                Batching = new InferenceBatcherOptions { MaxBatchTokens = _options.MaxBatchTokens },
+                Batching = _options.ToBatcherOptions(),
             }, _loggerFactory.CreateLogger<BgeEmbedder>());
             _embedders[modelId] = embedder;
             Register("embedding", modelId, resolved, embedder.Dimension, embedder.MaxLength);
@@ -118,7 +118,7 @@ internal sealed partial class ModelHost : IModelProvider, IDisposable
             {
                 MaxLength = _options.MaxSequenceLength,
                 ApplySigmoid = _options.RerankerSigmoid,
-                Batching = new InferenceBatcherOptions { MaxBatchTokens = _options.MaxBatchTokens },
+                Batching = _options.ToBatcherOptions(),
             }, _loggerFactory.CreateLogger<CrossEncoderReranker>());
             _rerankers[modelId] = reranker;
             Register("reranker", modelId, resolved, 0, reranker.MaxLength);

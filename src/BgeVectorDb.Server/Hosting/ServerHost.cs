@@ -1,6 +1,8 @@
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Storage;
+using BgeVectorDb.Server.Metrics;
 using BgeVectorDb.Server.Services;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
@@ -60,6 +62,7 @@ public static partial class ServerHost
         builder.Services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         builder.Services.AddOptions<EngineLimits>().Bind(builder.Configuration.GetSection("Limits"));
+        builder.Services.AddOptions<StorageOptions>().Bind(builder.Configuration.GetSection("Storage"));
 
         var server = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
         builder.WebHost.UseUrls(server.Listen);
@@ -76,8 +79,11 @@ public static partial class ServerHost
 
         builder.Services.AddGrpc(o =>
         {
-            o.MaxReceiveMessageSize = server.MaxReceiveMessageBytes;
+            // Up to twice the limit is read so MessageLimitInterceptor can answer INVALID_ARGUMENT naming it.
+            o.MaxReceiveMessageSize = MessageLimitInterceptor.TransportLimit(server.MaxReceiveMessageBytes);
+            o.Interceptors.Add<MetricsInterceptor>();
             o.Interceptors.Add<ApiKeyInterceptor>();
+            o.Interceptors.Add<MessageLimitInterceptor>();
             o.Interceptors.Add<ErrorMappingInterceptor>();
         });
         builder.Services.AddGrpcReflection();
@@ -94,10 +100,12 @@ public static partial class ServerHost
         {
             var options = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
             return CollectionCatalog.Open(Path.GetFullPath(options.DataDirectory), sp.GetRequiredService<ModelHost>(),
-                sp.GetRequiredService<IOptions<EngineLimits>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger<CollectionCatalog>());
+                sp.GetRequiredService<IOptions<EngineLimits>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger<CollectionCatalog>(),
+                sp.GetRequiredService<IOptions<StorageOptions>>().Value);
         });
         // Open models and collections at start, not on the first call.
         builder.Services.AddHostedService<EngineStartup>();
+        builder.AddServerMetrics();
 
         var app = builder.Build();
         app.MapGrpcService<CollectionsService>();

@@ -58,10 +58,39 @@ public sealed class InferenceOptions
     [Range(512, 1 << 22)]
     public int MaxBatchTokens { get; set; } = 16384;
 
+    /// <summary>Rows per inference batch. Default 256.</summary>
+    [Range(1, 65536)]
+    public int MaxBatchRows { get; set; } = 256;
+
+    /// <summary>Bound of each model's inference queue in waiting tokens; past it requests fail with
+    /// RESOURCE_EXHAUSTED. Default 4,194,304.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxQueuedTokens { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>Starvation protection: a lower-priority lane (rerank, ingest) passed over for this many consecutive
+    /// batches runs next. Default 4.</summary>
+    [Range(1, 1_000_000)]
+    public int StarvationLimit { get; set; } = 4;
+
+    /// <summary>Target duration of an ingest batch (its token budget follows the model's measured throughput); bounds
+    /// how long a query waits behind ingest. Default 250 ms; 0 = ingest batches use MaxBatchTokens.</summary>
+    [Range(0, 3_600_000)]
+    public int IngestBatchMilliseconds { get; set; } = 250;
+
     /// <summary>Longest input in tokens (texts are truncated). Default 512.</summary>
     [Range(8, 8192)]
     public int MaxSequenceLength { get; set; } = 512;
 
     /// <summary>Apply a sigmoid to reranker logits (scores in 0..1). Default false (raw logits).</summary>
     public bool RerankerSigmoid { get; set; }
+
+    /// <summary>The scheduler settings of every model the server loads.</summary>
+    internal BgeVectorDb.Core.Inference.Batching.InferenceBatcherOptions ToBatcherOptions() => new()
+    {
+        MaxBatchTokens = MaxBatchTokens,
+        MaxBatchRows = MaxBatchRows,
+        MaxQueuedTokens = MaxQueuedTokens,
+        StarvationLimit = StarvationLimit,
+        IngestBatchMilliseconds = IngestBatchMilliseconds,
+    };
 }

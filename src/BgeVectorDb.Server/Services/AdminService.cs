@@ -1,4 +1,5 @@
 using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Server.Hosting;
 using Grpc.Core;
 using V1 = BgeVectorDb.Protos.V1;
@@ -33,18 +34,31 @@ internal sealed class AdminService(CollectionCatalog catalog, ModelHost models, 
         return Task.FromResult(info);
     }
 
-    public override Task<V1.CheckpointResponse> Checkpoint(V1.CheckpointRequest request, ServerCallContext context)
+    public override async Task<V1.CheckpointResponse> Checkpoint(V1.CheckpointRequest request, ServerCallContext context)
     {
-        // Every acked write is already durable in the collection's WAL; FasterKV checkpoints (which
-        // let recovery skip replay) come with the storage issue. Validate the target all the same.
         var response = new V1.CheckpointResponse();
-        if (request.Collection.Length > 0) response.Collections.Add(catalog.Get(request.Collection).Name);
-        else response.Collections.AddRange(catalog.List().Select(c => c.Name));
-        return Task.FromResult(response);
+        response.Collections.AddRange(await catalog.CheckpointAsync(request.Collection, context.CancellationToken));
+        return response;
     }
 
-    public override Task<V1.CreateSnapshotResponse> CreateSnapshot(V1.CreateSnapshotRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented, "snapshots are not implemented yet (storage issue)"));
+    public override async Task<V1.CreateSnapshotResponse> CreateSnapshot(V1.CreateSnapshotRequest request, ServerCallContext context)
+    {
+        if (request.Collection.Length == 0) EngineException.ThrowInvalid("collection", "must not be empty");
+        var (folder, descriptor) = await catalog.CreateSnapshotAsync(request.Collection, context.CancellationToken);
+        return new V1.CreateSnapshotResponse
+        {
+            Path = folder,
+            Documents = (ulong)descriptor.Documents,
+            WalPosition = (ulong)descriptor.WalPosition,
+            CheckpointSequence = (ulong)descriptor.Sequence,
+        };
+    }
+
+    public override Task<V1.RestoreSnapshotResponse> RestoreSnapshot(V1.RestoreSnapshotRequest request, ServerCallContext context)
+    {
+        var collection = catalog.RestoreSnapshot(request.Path, request.Collection);
+        return Task.FromResult(new V1.RestoreSnapshotResponse { Collection = collection.Name, Documents = (ulong)collection.Count });
+    }
 }
 
 /// <summary>Server start time, for uptime.</summary>

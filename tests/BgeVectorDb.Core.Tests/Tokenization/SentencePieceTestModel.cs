@@ -88,10 +88,10 @@ internal static class SentencePieceTestModel
                 process.StandardInput.Close();
             }
 
-            if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+            if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
             {
                 process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"'{file}' did not finish in 3 minutes.");
+                throw new TimeoutException($"'{file}' did not finish in 10 minutes.");
             }
 
             return (process.ExitCode, stdoutTask.Result, stderrTask.Result);

@@ -22,6 +22,9 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public string Address { get; private set; } = "";
 
+    /// <summary>The Prometheus endpoint, e.g. http://127.0.0.1:41234/metrics (empty when metrics are off).</summary>
+    public string MetricsAddress { get; private set; } = "";
+
     public GrpcChannel Channel { get; private set; } = null!;
 
     public int Pid => _process.Id;
@@ -88,6 +91,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         var all = new Dictionary<string, string>
         {
             ["Server:Listen"] = "http://127.0.0.1:0",
+            ["Metrics:Listen"] = "127.0.0.1:0",
             ["Server:DataDirectory"] = dataDirectory,
             ["Logging:Console:FormatterName"] = "simple",
             ["Logging:Console:FormatterOptions:SingleLine"] = "true",
@@ -109,6 +113,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
     {
         if (line is null) return;
         lock (_output) _output.AppendLine(line);
+        var metrics = MetricsPattern().Match(line);
+        if (metrics.Success) MetricsAddress = metrics.Groups[1].Value;
         var m = ListeningPattern().Match(line);
         if (m.Success) _listening.TrySetResult(m.Groups[1].Value);
     }
@@ -149,4 +155,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     [GeneratedRegex(@"BgeVectorDb listening on (https?://[0-9.]+:[0-9]+)")]
     private static partial Regex ListeningPattern();
+
+    [GeneratedRegex(@"BgeVectorDb metrics on (http://[0-9.]+:[0-9]+/metrics)")]
+    private static partial Regex MetricsPattern();
 }

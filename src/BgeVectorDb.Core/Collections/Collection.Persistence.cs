@@ -1,0 +1,270 @@
+using BgeVectorDb.Core.Storage;
+
+namespace BgeVectorDb.Core.Collections;
+
+/// <summary>What a checkpoint covered.</summary>
+public sealed record CheckpointResult(long Sequence, long WalPosition, long Documents, int RecordsWritten, TimeSpan WritesHeld, TimeSpan Elapsed);
+
+public sealed partial class Collection
+{
+    private readonly SemaphoreSlim _checkpointGate = new(1, 1);
+
+    // Apply order = log order: each write waits for the one logged before it (guarded by _writeGate).
+    private Task _applyTail = Task.CompletedTask;
+
+    // Internal ids whose document or index node changed since the last checkpoint (guarded by _lock).
+    private HashSet<int> _dirty = [];
+    private CollectionStore? _store;
+    private long _checkpointSequence;
+    private long _writesSinceCheckpoint;
+    private long _lastCheckpointMs = Environment.TickCount64;
+
+    /// <summary>Documents written (upserted or deleted) since the last checkpoint.</summary>
+    public long WritesSinceCheckpoint => Interlocked.Read(ref _writesSinceCheckpoint);
+
+    public TimeSpan SinceLastCheckpoint => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastCheckpointMs));
+
+    /// <summary>Sequence number of the last checkpoint (0 when none).</summary>
+    public long CheckpointSequence => Interlocked.Read(ref _checkpointSequence);
+
+    internal IWriteAheadLog? Wal => _wal;
+
+    internal CollectionStore? Store => _store;
+
+    /// <summary>Logs <paramref name="entry"/> then applies it. Only the enqueue is serialised, so
+    /// concurrent writers share the WAL commit (group commit); each applies in log order once its
+    /// entry is durable, and returns only then.</summary>
+    private async Task<(long Position, T Result)> LogThenApplyAsync<T>(WalEntry entry, Func<T> apply, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        long position;
+        Task durable;
+        Task previous;
+        var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            (position, durable) = _wal is null ? (0L, Task.CompletedTask) : _wal.Enqueue(entry);
+            previous = _applyTail;
+            _applyTail = applied.Task;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+        // Past this point the write is not cancelled: once logged it must also be applied.
+        Exception? failure = null;
+        try
+        {
+            await durable.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+        await previous.ConfigureAwait(false);
+        T result = default!;
+        try
+        {
+            if (failure is null)
+            {
+                result = apply();
+                Interlocked.Add(ref _writesSinceCheckpoint, entry switch { UpsertEntry u => u.Documents.Count, DeleteEntry d => d.Ids.Count, _ => 1 });
+            }
+        }
+        finally
+        {
+            applied.SetResult();
+        }
+        if (failure is not null) throw new IOException($"collection '{Name}': write not durable: {failure.Message}", failure);
+        return (position, result);
+    }
+
+    /// <summary>Records that the node of <paramref name="internalId"/> (and the neighbours its links
+    /// name, whose links an insert may have changed) must go into the next checkpoint. Called under
+    /// the write lock.</summary>
+    private void TrackWrite(int internalId)
+    {
+        if (_wal is null) return;
+        _dirty.Add(internalId);
+        if (!_index.TryExportNode(internalId, out var node)) return;
+        foreach (var level in node.Links)
+        {
+            foreach (var neighbour in level) _dirty.Add(neighbour);
+        }
+    }
+
+    internal void AttachStore(CollectionStore store, long checkpointSequence)
+    {
+        _store = store;
+        _checkpointSequence = checkpointSequence;
+    }
+
+    /// <summary>
+    /// Makes the collection durable in its FasterKV store up to now. Writes are held only for the
+    /// consistent cut (records changed since the last checkpoint copied into the store's memory);
+    /// FASTER then flushes while writes continue. Writes a manifest, keeps the last two checkpoints
+    /// and truncates the WAL before the older one's position. Null for an in-memory collection.
+    /// </summary>
+    public async Task<CheckpointResult?> CheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        if (_store is null || _wal is null) return null;
+        await _checkpointGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return (await CheckpointUnderGateAsync(cancellationToken).ConfigureAwait(false)).Result;
+        }
+        finally
+        {
+            _checkpointGate.Release();
+        }
+    }
+
+    private async Task<(CheckpointResult Result, CheckpointManifest Manifest)> CheckpointUnderGateAsync(CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var wal = _wal!;
+        var store = _store!;
+        {
+            HashSet<int> dirty;
+            long position, documents;
+            TimeSpan held;
+            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var cut = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                await _applyTail.ConfigureAwait(false);
+                position = wal.TailPosition;
+                _lock.EnterWriteLock();
+                try
+                {
+                    dirty = _dirty;
+                    _dirty = [];
+                    documents = _idMap.Count;
+                    WriteCut(dirty, position);
+                }
+                finally
+                {
+                    _lock.ExitWriteLock();
+                }
+                Interlocked.Exchange(ref _writesSinceCheckpoint, 0);
+                held = System.Diagnostics.Stopwatch.GetElapsedTime(cut);
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+
+            CheckpointManifest manifest;
+            try
+            {
+                var token = await store.CheckpointAsync().ConfigureAwait(false);
+                manifest = new CheckpointManifest(_checkpointSequence + 1, token, position, documents, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                    CheckpointManifest.HashFiles(store.CheckpointDirectory, token));
+                manifest.Write(store.CheckpointDirectory);
+            }
+            catch
+            {
+                _lock.EnterWriteLock();
+                try { _dirty.UnionWith(dirty); }
+                finally { _lock.ExitWriteLock(); }
+                throw;
+            }
+            await PruneAsync().ConfigureAwait(false);
+            Interlocked.Exchange(ref _lastCheckpointMs, Environment.TickCount64);
+            Interlocked.Exchange(ref _checkpointSequence, manifest.Sequence);
+            return (new CheckpointResult(manifest.Sequence, position, documents, dirty.Count, held, System.Diagnostics.Stopwatch.GetElapsedTime(started)), manifest);
+        }
+    }
+
+    private void WriteCut(HashSet<int> dirty, long position)
+    {
+        using var writer = _store!.BeginWrite();
+        foreach (var id in dirty)
+        {
+            if (id < _records.Count && _records[id] is { } r) writer.PutDocument(id, r.Id, r.Text, r.Metadata);
+            else writer.DeleteDocument(id);
+            if (_index.TryExportNode(id, out var node)) writer.PutNode(node);
+            else writer.DeleteNode(id);
+        }
+        writer.PutMeta(new MetaRecord(_index.ExportState(), position, _idMap.Count, _deletedTotal, _records.Count, []));   // internal ids are never reused (HNSW tombstones)
+    }
+
+    /// <summary>Keeps the newest two manifests (and their FASTER files); the WAL is truncated before
+    /// the older kept one's position so either can be recovered.</summary>
+    private async Task PruneAsync()
+    {
+        var manifests = CheckpointManifest.List(_store!.CheckpointDirectory);
+        var keep = manifests.Take(2).ToArray();
+        var keptTokens = new HashSet<Guid>();
+        long truncateBefore = long.MaxValue;
+        foreach (var (_, path) in keep)
+        {
+            try
+            {
+                var m = CheckpointManifest.ReadVerified(path);
+                keptTokens.Add(m.Token);
+                truncateBefore = Math.Min(truncateBefore, m.WalPosition);
+            }
+            catch (InvalidDataException)
+            {
+                truncateBefore = 0;   // a kept checkpoint is damaged: keep the whole WAL
+            }
+        }
+        foreach (var (_, path) in manifests.Skip(2)) File.Delete(path);
+        foreach (var kind in new[] { "index-checkpoints", "cpr-checkpoints" })
+        {
+            var root = Path.Combine(_store.CheckpointDirectory, kind);
+            if (!Directory.Exists(root)) continue;
+            foreach (var dir in Directory.GetDirectories(root))
+            {
+                if (Guid.TryParse(Path.GetFileName(dir), out var token) && !keptTokens.Contains(token)) Directory.Delete(dir, recursive: true);
+            }
+        }
+        if (truncateBefore is > 0 and < long.MaxValue) await _wal!.TruncateBeforeAsync(truncateBefore).ConfigureAwait(false);
+    }
+
+    /// <summary>Loads a recovered store into this (empty) collection: documents, then index nodes
+    /// placed as exported (no rebuild). Throws InvalidDataException when the store is inconsistent.</summary>
+    internal MetaRecord LoadFrom(CollectionStore store)
+    {
+        MetaRecord? meta = null;
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach (var record in store.ReadAll())
+            {
+                switch (record)
+                {
+                    case DocumentRecord d:
+                        while (_records.Count <= d.InternalId) _records.Add(null);
+                        _records[d.InternalId] = new Record(d.Id, d.Text, d.Metadata);
+                        if (!_idMap.TryAdd(d.Id, d.InternalId)) throw new InvalidDataException($"document '{d.Id}' is stored twice");
+                        break;
+                    case NodeRecord n:
+                        _index.ImportNode(n.Node);
+                        break;
+                    case MetaRecord m:
+                        meta = m;
+                        break;
+                }
+            }
+            if (meta is null) throw new InvalidDataException("the store has no meta record");
+            if (_idMap.Count != meta.Documents) throw new InvalidDataException($"the store holds {_idMap.Count} documents, its meta record says {meta.Documents}");
+            while (_records.Count < meta.Slots) _records.Add(null);
+            // meta.FreeIds is ignored: internal ids are never reused, deleted ones stay HNSW tombstones.
+            _deletedTotal = meta.DeletedTotal;
+            _index.CompleteImport(meta.State);
+            return meta;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    private void DisposeStore()
+    {
+        _store?.Dispose();
+        _store = null;
+    }
+}

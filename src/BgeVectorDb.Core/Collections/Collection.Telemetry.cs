@@ -1,0 +1,131 @@
+using BgeVectorDb.Core.Index;
+using BgeVectorDb.Core.Search;
+using BgeVectorDb.Core.Telemetry;
+
+namespace BgeVectorDb.Core.Collections;
+
+/// <summary>Figures of the last checkpoint of a collection (zeros before the first one).</summary>
+public sealed record CheckpointFigures(long Count, long WalPosition, long Bytes, double DurationSeconds, long UnixTimeMs);
+
+public sealed partial class Collection
+{
+    private const int RecallWindow = 256;
+    private const int RecallScanChunk = 4096;
+
+    private readonly Lock _telemetryLock = new();
+    private readonly double[] _recentRecall = new double[RecallWindow];
+    private int _recentRecallCount;
+    private int _recentRecallNext;
+    private CheckpointFigures _lastCheckpoint = new(0, 0, 0, 0, 0);
+
+    /// <summary>Samples index searches for live recall telemetry; null = off. Set by the catalog.</summary>
+    internal RecallSampler? RecallSampler { get; set; }
+
+    /// <summary>Vectors in the index (live points).</summary>
+    public long VectorCount => _index.Count;
+
+    /// <summary>Mean recall@k over the last (up to 256) sampled searches; null before the first sample.</summary>
+    public double? RecentRecall
+    {
+        get
+        {
+            lock (_telemetryLock)
+            {
+                if (_recentRecallCount == 0) return null;
+                double sum = 0;
+                for (var i = 0; i < _recentRecallCount; i++) sum += _recentRecall[i];
+                return sum / _recentRecallCount;
+            }
+        }
+    }
+
+    public CheckpointFigures LastCheckpoint
+    {
+        get
+        {
+            lock (_telemetryLock) return _lastCheckpoint;
+        }
+    }
+
+    /// <summary>
+    /// The hook for the storage layer: call after each completed checkpoint of this collection. Feeds
+    /// bgevdb_checkpoints_total, bgevdb_checkpoint_duration_seconds, bgevdb_checkpoint_bytes_total and the
+    /// per-collection gauges bgevdb_checkpoint_wal_position / bgevdb_checkpoint_timestamp_seconds /
+    /// bgevdb_wal_uncheckpointed_bytes exported by the server.
+    /// </summary>
+    /// <param name="duration">Time the checkpoint took.</param>
+    /// <param name="walPosition">WAL position the checkpoint covers (recovery replays from here).</param>
+    /// <param name="bytes">Bytes the checkpoint wrote.</param>
+    public void RecordCheckpoint(TimeSpan duration, long walPosition, long bytes)
+    {
+        var tag = EngineMetrics.Tag("collection", Name);
+        EngineMetrics.Checkpoints.Add(1, tag);
+        EngineMetrics.CheckpointDuration.Record(duration.TotalSeconds, tag);
+        EngineMetrics.CheckpointBytes.Add(bytes, tag);
+        lock (_telemetryLock)
+        {
+            _lastCheckpoint = new CheckpointFigures(_lastCheckpoint.Count + 1, walPosition, bytes, duration.TotalSeconds,
+                DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        }
+    }
+
+    /// <summary>On the search path, after the index answered: maybe queue this search for an exact rerun.</summary>
+    private void SampleRecall(float[] query, int k, Filter? filter, int? excludeId, ScoredId[] found)
+    {
+        var sampler = RecallSampler;
+        if (sampler is null || !sampler.ShouldSample()) return;
+        var returned = new int[found.Length];
+        for (var i = 0; i < found.Length; i++) returned[i] = found[i].Id;
+        sampler.TryEnqueue(new RecallProbe(this, query, k, filter, excludeId, returned));
+    }
+
+    /// <summary>
+    /// Reruns a sampled search with an exact scan of every live vector (same filter and exclusion) and returns
+    /// recall@k = |returned ∩ exact top-k| / |exact top-k|, or null when nothing matches. The scan takes the
+    /// read lock a chunk of ids at a time, so writers are never held back for a whole scan; writes landing
+    /// between the search and its rerun can move the figure slightly.
+    /// </summary>
+    internal double? MeasureRecall(RecallProbe probe)
+    {
+        var top = new TopK(probe.K);
+        var vector = new float[Config.Dimension];
+        var next = 0;
+        while (true)
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                var end = Math.Min(_records.Count, next + RecallScanChunk);
+                if (next >= end) break;
+                for (var id = next; id < end; id++)
+                {
+                    if (id == probe.ExcludeId || _records[id] is not { } r) continue;
+                    if (probe.Filter is { } f && !f.Matches(r.Metadata)) continue;
+                    if (!_index.TryGetVector(id, vector)) continue;
+                    top.Offer(id, VectorMath.Score(Config.Distance, probe.Query, vector));
+                }
+                next = end;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+        var exact = top.ToSortedArray();
+        if (exact.Length == 0) return null;
+        var returned = new HashSet<int>(probe.Returned);
+        var hits = 0;
+        foreach (var e in exact)
+        {
+            if (returned.Contains(e.Id)) hits++;
+        }
+        var recall = (double)hits / exact.Length;
+        lock (_telemetryLock)
+        {
+            _recentRecall[_recentRecallNext] = recall;
+            _recentRecallNext = (_recentRecallNext + 1) % RecallWindow;
+            _recentRecallCount = Math.Min(_recentRecallCount + 1, RecallWindow);
+        }
+        return recall;
+    }
+}

@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace BgeVectorDb.Core.Collections;
+
+/// <summary>Durable collections: recovery from the newest good checkpoint plus the WAL after it,
+/// collections that cannot be recovered (refused, never dropped), and checkpoint triggers.</summary>
+public sealed partial class CollectionCatalog
+{
+    // FasterLog's first entry address: a WAL that begins later has been truncated.
+    private const long WalFirstPosition = 64;
+
+    private readonly Dictionary<string, (CatalogEntry Entry, string Reason)> _failed = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopCheckpoints = new();
+    private StorageOptions _storage = new();
+    private Task _checkpointLoop = Task.CompletedTask;
+
+    /// <summary>Collections that could not be recovered, with the reason (their RPCs fail with
+    /// FAILED_PRECONDITION; deleting them removes their files).</summary>
+    public IReadOnlyDictionary<string, string> Failed
+    {
+        get
+        {
+            lock (_sync) return _failed.ToDictionary(p => p.Key, p => p.Value.Reason, StringComparer.Ordinal);
+        }
+    }
+
+    private void ThrowIfFailed(string name)
+    {
+        string? reason = null;
+        lock (_sync)
+        {
+            if (_failed.TryGetValue(name, out var f)) reason = f.Reason;
+        }
+        if (reason is not null)
+        {
+            throw new EngineException(EngineErrorKind.FailedPrecondition, $"collection '{name}' could not be recovered and is offline: {reason}");
+        }
+    }
+
+    private void StartCheckpointLoop(StorageOptions storage)
+    {
+        _storage = storage;
+        if (_dataDirectory is null) return;
+        if (storage.CheckpointIntervalSeconds <= 0 && storage.CheckpointEveryWrites <= 0) return;
+        _checkpointLoop = Task.Run(CheckpointLoopAsync);
+    }
+
+    private async Task CheckpointLoopAsync()
+    {
+        var token = _stopCheckpoints.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            foreach (var c in List())
+            {
+                var writes = c.WritesSinceCheckpoint;
+                if (writes == 0) continue;
+                var byCount = _storage.CheckpointEveryWrites > 0 && writes >= _storage.CheckpointEveryWrites;
+                var byTime = _storage.CheckpointIntervalSeconds > 0 && c.SinceLastCheckpoint.TotalSeconds >= _storage.CheckpointIntervalSeconds;
+                if (!byCount && !byTime) continue;
+                await CheckpointOneAsync(c, byCount ? "write count" : "interval", token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<CheckpointResult?> CheckpointOneAsync(Collection c, string trigger, CancellationToken token)
+    {
+        try
+        {
+            var result = await c.CheckpointAsync(token).ConfigureAwait(false);
+            if (result is not null)
+            {
+                LogCheckpoint(c.Name, result.Sequence, trigger, result.Documents, result.RecordsWritten, result.WalPosition,
+                    (long)result.WritesHeld.TotalMilliseconds, (long)result.Elapsed.TotalMilliseconds);
+            }
+            return result;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;   // the collection was deleted meanwhile
+        }
+        catch (Exception ex) when (trigger != "request")
+        {
+            LogCheckpointFailed(ex, c.Name, trigger);
+            return null;
+        }
+    }
+
+    /// <summary>Checkpoints one collection (or all when <paramref name="name"/> is empty); returns the
+    /// names checkpointed.</summary>
+    public async Task<IReadOnlyList<string>> CheckpointAsync(string? name, CancellationToken cancellationToken = default)
+    {
+        var targets = string.IsNullOrEmpty(name) ? List() : [GetDurable(name)];
+        foreach (var c in targets) await CheckpointOneAsync(c, "request", cancellationToken).ConfigureAwait(false);
+        return targets.Select(c => c.Name).ToArray();
+    }
+
+    private Collection GetDurable(string name)
+    {
+        ThrowIfFailed(name);
+        return Get(name);
+    }
+
+    private async Task CloseStorageAsync()
+    {
+        await _stopCheckpoints.CancelAsync().ConfigureAwait(false);
+        await _checkpointLoop.ConfigureAwait(false);
+        if (_dataDirectory is null || !_storage.CheckpointOnShutdown) return;
+        foreach (var c in List())
+        {
+            await CheckpointOneAsync(c, "shutdown", CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Opens a durable collection: the newest checkpoint that verifies and loads (falling back
+    /// to older ones), then the WAL after its position. Throws InvalidDataException when nothing usable
+    /// covers the data (the caller refuses the collection).</summary>
+    private Collection RecoverDurable(string name, CollectionConfig config, long createdAtMs, bool fresh)
+    {
+        var dir = CollectionDirectory(name);
+        if (fresh && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        var embedder = config.HasEmbedder ? _models.GetEmbedder(config.EmbeddingModel) : null;
+        var reranker = config.HasReranker ? _models.GetReranker(config.RerankerModel) : null;
+        var started = Stopwatch.GetTimestamp();
+        var wal = FasterLogWal.Open(Path.Combine(dir, "wal"), _logger);
+        try
+        {
+            var storeDir = Path.Combine(dir, "store");
+            var checkpointDir = Path.Combine(dir, "checkpoints");
+            Collection? collection = null;
+            long from = 0;
+            var problems = new List<string>();
+            foreach (var (sequence, path) in CheckpointManifest.List(checkpointDir))
+            {
+                var candidate = new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal);
+                CollectionStore? store = null;
+                try
+                {
+                    var manifest = CheckpointManifest.ReadVerified(path);
+                    store = CollectionStore.Recover(storeDir, checkpointDir, manifest.Token);
+                    candidate.LoadFrom(store);
+                    candidate.AttachStore(store, sequence);
+                    collection = candidate;
+                    from = manifest.WalPosition;
+                    LogCheckpointLoaded(name, sequence, collection.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    break;
+                }
+                catch (Exception ex) when (ex is InvalidDataException or IOException or FASTER.core.FasterException or System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
+                {
+                    store?.Dispose();
+                    problems.Add($"{Path.GetFileName(path)}: {ex.Message}");
+                    LogCheckpointUnusable(name, Path.GetFileName(path), ex.Message);
+                }
+            }
+            if (collection is null)
+            {
+                if (wal.BeginPosition > WalFirstPosition)
+                {
+                    var why = problems.Count > 0 ? string.Join("; ", problems) : "no checkpoint manifest found";
+                    throw new InvalidDataException($"no usable checkpoint ({why}) and the WAL before position {wal.BeginPosition} was truncated");
+                }
+                if (problems.Count > 0) LogFullReplay(name);
+                collection = new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal);
+                if (Directory.Exists(storeDir)) Directory.Delete(storeDir, recursive: true);
+                collection.AttachStore(CollectionStore.Create(storeDir, checkpointDir), CheckpointManifest.List(checkpointDir).Select(m => m.Sequence).DefaultIfEmpty(0).Max());
+            }
+            var entries = 0;
+            foreach (var (_, entry) in wal.ReadFrom(from))
+            {
+                collection.Replay(entry);
+                if (++entries % 10_000 == 0) LogReplayProgress(name, entries);
+            }
+            LogRecovered(name, entries, collection.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return collection;
+        }
+        catch
+        {
+            wal.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint {Sequence} of collection {Name} ({Trigger}): {Documents} documents, {Records} records written, covers WAL position {Position}; writes held {HeldMs} ms, total {ElapsedMs} ms")]
+    private partial void LogCheckpoint(string name, long sequence, string trigger, long documents, int records, long position, long heldMs, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Checkpoint of collection {Name} ({Trigger}) failed; the WAL still holds every write")]
+    private partial void LogCheckpointFailed(Exception ex, string name, string trigger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Recovering collection {Name}: loaded checkpoint {Sequence} ({Documents} documents, index imported without rebuild) in {ElapsedMs} ms")]
+    private partial void LogCheckpointLoaded(string name, long sequence, long documents, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Name}: checkpoint {Manifest} is unusable, trying an older one: {Reason}")]
+    private partial void LogCheckpointUnusable(string name, string manifest, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Name}: no checkpoint is usable; the WAL is complete, replaying all of it")]
+    private partial void LogFullReplay(string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Recovering collection {Name}: replayed {Entries} WAL entries so far")]
+    private partial void LogReplayProgress(string name, int entries);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Collection {Name} cannot be recovered and stays offline (its data is left untouched): {Reason}")]
+    private partial void LogRefused(string name, string reason);
+}

@@ -1,0 +1,257 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using System.Text;
+using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Index;
+using FASTER.core;
+
+namespace BgeVectorDb.Core.Storage;
+
+/// <summary>One record of a collection's FasterKV store.</summary>
+internal abstract record StoreRecord;
+
+/// <summary>Document at an internal id (text and metadata; the vector lives in the index node).</summary>
+internal sealed record DocumentRecord(int InternalId, string Id, string Text, IReadOnlyDictionary<string, MetadataValue> Metadata) : StoreRecord;
+
+internal sealed record NodeRecord(IndexNode Node) : StoreRecord;
+
+/// <summary>Collection-wide metadata at a checkpoint: the index state and the WAL position covered.</summary>
+internal sealed record MetaRecord(IndexState State, long WalPosition, long Documents, long DeletedTotal, int Slots, int[] FreeIds) : StoreRecord;
+
+/// <summary>
+/// A collection's FasterKV store (<c>SpanByte</c> keys and values): documents under their internal id,
+/// index nodes under <c>2^40 + id</c>, the meta record under <c>2^41</c>. Each value is
+/// <c>[kind u8][payload][xxhash3-64]</c>. Records are written only during a checkpoint's consistent
+/// cut, then FASTER takes a fold-over checkpoint (log flushed, hash index saved) under
+/// <c>checkpoints/</c>. Not thread-safe: the owner serialises checkpoints.
+/// </summary>
+internal sealed class CollectionStore : IDisposable
+{
+    private const long NodeKeyBase = 1L << 40;
+    private const long MetaKey = 1L << 41;
+    private const byte DocumentKind = 1;
+    private const byte NodeKind = 2;
+    private const byte MetaKind = 3;
+    private const byte RecordVersion = 1;
+
+    private readonly IDevice _device;
+    private readonly FasterKV<SpanByte, SpanByte> _kv;
+    private byte[] _scratch = GC.AllocateUninitializedArray<byte>(1 << 16, pinned: true);
+
+    private CollectionStore(string storeDirectory, string checkpointDirectory)
+    {
+        Directory.CreateDirectory(storeDirectory);
+        Directory.CreateDirectory(checkpointDirectory);
+        StoreDirectory = storeDirectory;
+        CheckpointDirectory = checkpointDirectory;
+        _device = Devices.CreateLogDevice(Path.Combine(storeDirectory, "hlog.log"), recoverDevice: true);
+        _kv = new FasterKV<SpanByte, SpanByte>(1L << 16,
+            new LogSettings { LogDevice = _device, PageSizeBits = 22, MemorySizeBits = 25, SegmentSizeBits = 30 },
+            new CheckpointSettings { CheckpointDir = checkpointDirectory });
+    }
+
+    public string StoreDirectory { get; }
+
+    public string CheckpointDirectory { get; }
+
+    public static CollectionStore Create(string storeDirectory, string checkpointDirectory) => new(storeDirectory, checkpointDirectory);
+
+    /// <summary>Opens the store as of a FASTER checkpoint token.</summary>
+    public static CollectionStore Recover(string storeDirectory, string checkpointDirectory, Guid token)
+    {
+        var store = new CollectionStore(storeDirectory, checkpointDirectory);
+        try
+        {
+            store._kv.Recover(token);
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A writer for one checkpoint's cut; dispose it before <see cref="CheckpointAsync"/>.</summary>
+    public Writer BeginWrite() => new(this);
+
+    /// <summary>Makes everything written so far durable; returns the FASTER checkpoint token.</summary>
+    public async Task<Guid> CheckpointAsync()
+    {
+        var (success, token) = await _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver).ConfigureAwait(false);
+        if (!success) throw new IOException($"{StoreDirectory}: FASTER checkpoint failed");
+        return token;
+    }
+
+    /// <summary>Deletes the FASTER checkpoint files of <paramref name="token"/>.</summary>
+    public void Purge(Guid token)
+    {
+        foreach (var dir in CheckpointFolders(CheckpointDirectory, token))
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Folders FASTER writes for one full checkpoint.</summary>
+    public static IEnumerable<string> CheckpointFolders(string checkpointDirectory, Guid token) =>
+    [
+        Path.Combine(checkpointDirectory, "index-checkpoints", token.ToString()),
+        Path.Combine(checkpointDirectory, "cpr-checkpoints", token.ToString()),
+    ];
+
+    /// <summary>Every live record (latest version of each key); values are checksum-verified.</summary>
+    public IEnumerable<StoreRecord> ReadAll()
+    {
+        using var session = _kv.For(new SpanByteFunctions<Empty>()).NewSession<SpanByteFunctions<Empty>>();
+        using var iterator = session.Iterate();
+        while (iterator.GetNext(out _))
+        {
+            var key = BinaryPrimitives.ReadInt64LittleEndian(iterator.GetKey().AsReadOnlySpan());
+            yield return Decode(key, iterator.GetValue().AsReadOnlySpan());
+        }
+    }
+
+    public long SizeBytes => DirectorySize(StoreDirectory);
+
+    internal static long DirectorySize(string directory) =>
+        Directory.Exists(directory) ? new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
+
+    public void Dispose()
+    {
+        _kv.Dispose();
+        _device.Dispose();
+    }
+
+    internal sealed class Writer : IDisposable
+    {
+        private readonly CollectionStore _store;
+        private readonly ClientSession<SpanByte, SpanByte, SpanByte, SpanByteAndMemory, Empty, SpanByteFunctions<Empty>> _session;
+
+        public Writer(CollectionStore store)
+        {
+            _store = store;
+            _session = store._kv.For(new SpanByteFunctions<Empty>()).NewSession<SpanByteFunctions<Empty>>();
+        }
+
+        public void PutDocument(int internalId, string id, string text, IReadOnlyDictionary<string, MetadataValue> metadata) =>
+            Put(internalId, DocumentKind, w =>
+            {
+                w.Write(id);
+                w.Write(text);
+                WalCodec.WriteMetadata(w, metadata);
+            });
+
+        public void PutNode(IndexNode node) =>
+            Put(NodeKeyBase + node.Id, NodeKind, w =>
+            {
+                w.Write(node.Id);
+                w.Write(node.Deleted);
+                w.Write7BitEncodedInt(node.Vector.Length);
+                w.Write(MemoryMarshal.AsBytes(node.Vector.AsSpan()));
+                w.Write7BitEncodedInt(node.Links.Length);
+                foreach (var level in node.Links)
+                {
+                    w.Write7BitEncodedInt(level.Length);
+                    w.Write(MemoryMarshal.AsBytes(level.AsSpan()));
+                }
+            });
+
+        public void PutMeta(MetaRecord meta) =>
+            Put(MetaKey, MetaKind, w =>
+            {
+                w.Write(meta.State.Kind);
+                w.Write(meta.State.EntryPoint);
+                w.Write(meta.State.MaxLevel);
+                w.Write(meta.State.NodeCapacity);
+                w.Write(meta.WalPosition);
+                w.Write(meta.Documents);
+                w.Write(meta.DeletedTotal);
+                w.Write(meta.Slots);
+                w.Write7BitEncodedInt(meta.FreeIds.Length);
+                w.Write(MemoryMarshal.AsBytes(meta.FreeIds.AsSpan()));
+            });
+
+        public void DeleteDocument(int internalId) => Delete(internalId);
+
+        public void DeleteNode(int internalId) => Delete(NodeKeyBase + internalId);
+
+        private void Put(long key, byte kind, Action<BinaryWriter> write)
+        {
+            using var ms = new MemoryStream();
+            using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+            {
+                w.Write(RecordVersion);
+                w.Write(kind);
+                write(w);
+                w.Write(XxHash3.HashToUInt64(ms.GetBuffer().AsSpan(0, (int)ms.Length)));
+            }
+            var length = (int)ms.Length;
+            if (_store._scratch.Length < length) _store._scratch = GC.AllocateUninitializedArray<byte>(Math.Max(length, _store._scratch.Length * 2), pinned: true);
+            ms.GetBuffer().AsSpan(0, length).CopyTo(_store._scratch);
+            Span<byte> keyBytes = stackalloc byte[sizeof(long)];
+            BinaryPrimitives.WriteInt64LittleEndian(keyBytes, key);
+            var keySpan = SpanByte.FromFixedSpan(keyBytes);
+            var valueSpan = SpanByte.FromFixedSpan(_store._scratch.AsSpan(0, length));
+            _session.Upsert(ref keySpan, ref valueSpan);
+        }
+
+        private void Delete(long key)
+        {
+            Span<byte> keyBytes = stackalloc byte[sizeof(long)];
+            BinaryPrimitives.WriteInt64LittleEndian(keyBytes, key);
+            var keySpan = SpanByte.FromFixedSpan(keyBytes);
+            _session.Delete(ref keySpan);
+        }
+
+        public void Dispose()
+        {
+            _session.CompletePending(wait: true);
+            _session.Dispose();
+        }
+    }
+
+    private static StoreRecord Decode(long key, ReadOnlySpan<byte> value)
+    {
+        if (value.Length < 2 + sizeof(ulong)) throw new InvalidDataException($"store record {key}: too short");
+        var body = value[..^sizeof(ulong)];
+        if (XxHash3.HashToUInt64(body) != BinaryPrimitives.ReadUInt64LittleEndian(value[^sizeof(ulong)..]))
+        {
+            throw new InvalidDataException($"store record {key}: checksum mismatch (store is corrupt)");
+        }
+        if (body[0] != RecordVersion) throw new InvalidDataException($"store record {key}: version {body[0]} is not supported (expected {RecordVersion})");
+        using var ms = new MemoryStream(body.ToArray(), writable: false);
+        using var r = new BinaryReader(ms, Encoding.UTF8);
+        r.ReadByte();
+        var kind = r.ReadByte();
+        switch (kind)
+        {
+            case DocumentKind:
+                return new DocumentRecord((int)key, r.ReadString(), r.ReadString(), WalCodec.ReadMetadata(r));
+            case NodeKind:
+            {
+                var id = r.ReadInt32();
+                var deleted = r.ReadBoolean();
+                var vector = new float[r.Read7BitEncodedInt()];
+                r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(vector.AsSpan()));
+                var links = new int[r.Read7BitEncodedInt()][];
+                for (var l = 0; l < links.Length; l++)
+                {
+                    links[l] = new int[r.Read7BitEncodedInt()];
+                    r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(links[l].AsSpan()));
+                }
+                return new NodeRecord(new IndexNode(id, deleted, vector, links));
+            }
+            case MetaKind:
+            {
+                var state = new IndexState(r.ReadString(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
+                var (walPosition, documents, deletedTotal, slots) = (r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32());
+                var free = new int[r.Read7BitEncodedInt()];
+                r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(free.AsSpan()));
+                return new MetaRecord(state, walPosition, documents, deletedTotal, slots, free);
+            }
+            default:
+                throw new InvalidDataException($"store record {key}: unknown kind {kind}");
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace BgeVectorDb.Core.Storage;
+
+/// <summary>Section "Storage": when collections are checkpointed (besides the admin RPC and graceful
+/// shutdown, which always checkpoint).</summary>
+public sealed record StorageOptions
+{
+    /// <summary>Checkpoint a collection with pending writes at least this often, in seconds; 0 = never
+    /// on a timer. Default 60.</summary>
+    public int CheckpointIntervalSeconds { get; init; } = 60;
+
+    /// <summary>Checkpoint a collection once this many documents were written (upserted or deleted)
+    /// since its last checkpoint; 0 = never on a count. Default 100,000.</summary>
+    public long CheckpointEveryWrites { get; init; } = 100_000;
+
+    /// <summary>Checkpoint every collection when the catalog closes (graceful shutdown). Default true.</summary>
+    public bool CheckpointOnShutdown { get; init; } = true;
+}

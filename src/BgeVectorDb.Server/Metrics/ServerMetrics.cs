@@ -1,0 +1,94 @@
+using System.Diagnostics.Metrics;
+using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Server.Hosting;
+
+namespace BgeVectorDb.Server.Metrics;
+
+/// <summary>
+/// The server's instruments (meter "BgeVectorDb.Server"): requests by RPC and status code, latency per RPC
+/// and per search stage, and gauges read at scrape time from the catalog (documents, vectors, index
+/// memory, WAL size and tail, checkpoint figures, recent recall per collection) and from the model host
+/// (execution provider in use).
+/// </summary>
+internal sealed class ServerMetrics : IDisposable
+{
+    public const string MeterName = "BgeVectorDb.Server";
+
+    private readonly Meter _meter = new(MeterName, "1.0");
+    private readonly IServiceProvider _services;
+
+    public ServerMetrics(IServiceProvider services)
+    {
+        _services = services;
+        Requests = _meter.CreateCounter<long>("bgevdb_requests", "{request}", "gRPC calls finished, by RPC and status code");
+        RequestDuration = _meter.CreateHistogram<double>("bgevdb_request_duration_seconds", "s", "gRPC call latency by RPC");
+        StageDuration = _meter.CreateHistogram<double>("bgevdb_search_stage_duration_seconds", "s",
+            "Search latency per stage (embed, ann, fetch, rerank) and collection");
+
+        _meter.CreateObservableGauge("bgevdb_collection_documents", () => PerCollection(c => c.Count), "{document}", "Documents per collection");
+        _meter.CreateObservableGauge("bgevdb_collection_vectors", () => PerCollection(c => c.VectorCount), "{vector}", "Vectors in the index per collection");
+        _meter.CreateObservableGauge("bgevdb_index_memory_bytes", () => PerCollection(c => c.GetStatistics().MemoryBytes), "By", "Index memory per collection");
+        _meter.CreateObservableGauge("bgevdb_wal_bytes", () => PerCollection(c => c.GetStatistics().DiskBytes), "By", "Write-ahead log size per collection");
+        _meter.CreateObservableGauge("bgevdb_wal_tail_position", () => PerCollection(c => c.GetStatistics().WalTail), "By", "End of the committed write-ahead log");
+        _meter.CreateObservableGauge("bgevdb_wal_uncheckpointed_bytes",
+            () => PerCollection(c => Math.Max(0, c.GetStatistics().WalTail - c.LastCheckpoint.WalPosition)), "By",
+            "Write-ahead log bytes past the last checkpoint (replayed at recovery)");
+        _meter.CreateObservableGauge("bgevdb_checkpoint_wal_position", () => PerCollection(c => c.LastCheckpoint.WalPosition), "By",
+            "WAL position covered by the last checkpoint (0 = none yet)");
+        _meter.CreateObservableGauge("bgevdb_checkpoint_timestamp_seconds", () => PerCollection(c => c.LastCheckpoint.UnixTimeMs / 1000.0), "s",
+            "Unix time of the last checkpoint (0 = none yet)");
+        _meter.CreateObservableGauge("bgevdb_recall_at_k", RecentRecall, "1", "Mean recall@k of the last 256 sampled searches per collection");
+        _meter.CreateObservableGauge("bgevdb_execution_provider", Provider, "1", "Execution provider in use for inference (value 1)");
+    }
+
+    public Counter<long> Requests { get; }
+
+    public Histogram<double> RequestDuration { get; }
+
+    public Histogram<double> StageDuration { get; }
+
+    private IEnumerable<Measurement<double>> PerCollection(Func<Collection, double> read)
+    {
+        var catalog = _services.GetService<CollectionCatalog>();
+        if (catalog is null) yield break;
+        foreach (var c in catalog.List())
+        {
+            double value;
+            try
+            {
+                value = read(c);
+            }
+            catch (ObjectDisposedException)
+            {
+                continue; // deleted while we read
+            }
+            yield return new Measurement<double>(value, new KeyValuePair<string, object?>("collection", c.Name));
+        }
+    }
+
+    private IEnumerable<Measurement<double>> RecentRecall()
+    {
+        var catalog = _services.GetService<CollectionCatalog>();
+        if (catalog is null) yield break;
+        foreach (var c in catalog.List())
+        {
+            if (c.RecentRecall is { } r) yield return new Measurement<double>(r, new KeyValuePair<string, object?>("collection", c.Name));
+        }
+    }
+
+    private IEnumerable<Measurement<int>> Provider()
+    {
+        string provider;
+        try
+        {
+            provider = _services.GetRequiredService<ModelHost>().Provider.Provider;
+        }
+        catch (InvalidOperationException)
+        {
+            yield break; // models not loaded yet
+        }
+        yield return new Measurement<int>(1, new KeyValuePair<string, object?>("provider", provider));
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

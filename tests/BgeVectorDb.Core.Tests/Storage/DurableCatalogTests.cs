@@ -1,0 +1,262 @@
+using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Embedding;
+using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Reranking;
+using BgeVectorDb.Core.Search;
+using BgeVectorDb.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace BgeVectorDb.Core.Tests.Storage;
+
+/// <summary>Checkpoints, recovery and the corruption policy on a real data folder (FasterLog + FasterKV).</summary>
+public sealed class DurableCatalogTests : IDisposable
+{
+    private const int Dim = 8;
+    private static readonly StorageOptions NoTimers = new() { CheckpointIntervalSeconds = 0, CheckpointEveryWrites = 0, CheckpointOnShutdown = false };
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bgevdb-store-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    internal static CollectionCatalog OpenCatalog(string dir, StorageOptions? storage = null, ILogger? logger = null) =>
+        CollectionCatalog.Open(dir, new NoModels(), new EngineLimits(), logger ?? NullLogger.Instance, storage ?? NoTimers);
+
+    internal static Document Doc(int i, int seed = 0)
+    {
+        var rng = new Random(i * 7919 + seed);
+        var v = new float[Dim];
+        for (var d = 0; d < Dim; d++) v[d] = (float)(rng.NextDouble() * 2 - 1);
+        return new Document($"doc-{i}", $"text {i} seed {seed} ünï", new Dictionary<string, MetadataValue>
+        {
+            ["n"] = MetadataValue.Of((long)i),
+            ["tag"] = MetadataValue.Of(i % 2 == 0 ? "even" : "odd"),
+        }, v);
+    }
+
+    private static float[] Query(int q)
+    {
+        var rng = new Random(1000 + q);
+        return Enumerable.Range(0, Dim).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    private static string Results(Collection c) => string.Join("\n", Enumerable.Range(0, 10).Select(q =>
+        string.Join(",", c.SearchByVector(Query(q), new SearchOptions(10)).Hits.Select(h => $"{h.Id}:{h.Score:F6}"))));
+
+    private static async Task Fill(Collection c, int from, int to, int seed = 0)
+    {
+        for (var i = from; i < to; i += 50)
+        {
+            await c.UpsertAsync(Enumerable.Range(i, Math.Min(50, to - i)).Select(j => Doc(j, seed)).ToArray());
+        }
+    }
+
+    private string CollectionDir(string name) => Path.Combine(_dir, "collections", name);
+
+    [Fact]
+    public async Task Checkpoint_then_reopen_gives_identical_search_results_and_replays_nothing()
+    {
+        string before;
+        await using (var catalog = OpenCatalog(_dir))
+        {
+            var c = catalog.Create(new CollectionSpec("a", "none", Dim));
+            await Fill(c, 0, 400);
+            await c.DeleteAsync(["doc-3", "doc-10"]);
+            await Fill(c, 395, 420, seed: 1);   // replaces 395..399
+            var result = await c.CheckpointAsync();
+            Assert.NotNull(result);
+            Assert.Equal(418, result.Documents);
+            Assert.Equal(c.Wal!.TailPosition, result.WalPosition);
+            before = Results(c);
+        }
+        var logger = new ListLogger();
+        await using (var catalog = OpenCatalog(_dir, logger: logger))
+        {
+            var c = catalog.Get("a");
+            Assert.Equal(418, c.Count);
+            Assert.Equal(before, Results(c));
+            Assert.Contains(logger.Lines, l => l.Contains("loaded checkpoint 1", StringComparison.Ordinal));
+            Assert.Contains(logger.Lines, l => l.Contains("replayed 0 log entries", StringComparison.Ordinal));
+            var (found, missing) = c.Get(["doc-399", "doc-3", "doc-0"], new ReturnFields(true, true, true));
+            Assert.Equal(["doc-3"], missing);
+            Assert.Equal(Doc(399, 1).Text, found[0].Text);
+            Assert.Equal(Doc(0).Metadata.OrderBy(p => p.Key), found[1].Metadata.OrderBy(p => p.Key));
+        }
+    }
+
+    [Fact]
+    public async Task Writes_after_a_checkpoint_are_replayed_from_the_wal_and_later_checkpoints_are_incremental()
+    {
+        await using (var catalog = OpenCatalog(_dir))
+        {
+            var c = catalog.Create(new CollectionSpec("a", "none", Dim));
+            await Fill(c, 0, 300);
+            var first = await c.CheckpointAsync();
+            await Fill(c, 300, 320);
+            await c.DeleteAsync(["doc-5"]);
+            var second = await c.CheckpointAsync();
+            Assert.True(second!.RecordsWritten < first!.RecordsWritten, $"{second.RecordsWritten} records vs {first.RecordsWritten}");
+            await Fill(c, 320, 350);
+            await c.DeleteAsync(["doc-6"]);
+        }
+        var logger = new ListLogger();
+        await using var reopened = OpenCatalog(_dir, logger: logger);
+        var r = reopened.Get("a");
+        Assert.Equal(348, r.Count);
+        Assert.Contains(logger.Lines, l => l.Contains("loaded checkpoint 2", StringComparison.Ordinal));
+        Assert.Contains(logger.Lines, l => l.Contains("replayed 2 log entries", StringComparison.Ordinal));
+        Assert.Equal(["doc-5", "doc-6"], r.Get(["doc-5", "doc-6", "doc-349"], ReturnFields.Default).Missing);
+    }
+
+    [Fact]
+    public async Task Graceful_close_checkpoints_so_restart_replays_nothing()
+    {
+        await using (var catalog = OpenCatalog(_dir, NoTimers with { CheckpointOnShutdown = true }))
+        {
+            var c = catalog.Create(new CollectionSpec("a", "none", Dim));
+            await Fill(c, 0, 120);
+        }
+        var logger = new ListLogger();
+        await using var reopened = OpenCatalog(_dir, logger: logger);
+        Assert.Equal(120, reopened.Get("a").Count);
+        Assert.Contains(logger.Lines, l => l.Contains("replayed 0 log entries", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Write_count_trigger_checkpoints_and_truncates_the_wal()
+    {
+        await using var catalog = OpenCatalog(_dir, NoTimers with { CheckpointEveryWrites = 100 });
+        var c = catalog.Create(new CollectionSpec("a", "none", Dim));
+        var begin = c.Wal!.BeginPosition;
+        for (var round = 0; round < 4; round++)
+        {
+            await Fill(c, round * 100, round * 100 + 100);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (c.CheckpointSequence < round + 1 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        }
+        Assert.True(c.CheckpointSequence >= 3, $"sequence {c.CheckpointSequence}");
+        Assert.True(c.Wal.BeginPosition > begin, "WAL was truncated");
+        Assert.Equal(2, CheckpointManifest.List(Path.Combine(CollectionDir("a"), "checkpoints")).Count);
+    }
+
+    [Fact]
+    public async Task Corrupt_newest_checkpoint_falls_back_to_the_previous_one_without_losing_writes()
+    {
+        await using (var catalog = OpenCatalog(_dir))
+        {
+            var c = catalog.Create(new CollectionSpec("a", "none", Dim));
+            await Fill(c, 0, 100);
+            await c.CheckpointAsync();
+            await Fill(c, 100, 200);
+            await c.CheckpointAsync();
+            await Fill(c, 200, 210);
+        }
+        var checkpoints = Path.Combine(CollectionDir("a"), "checkpoints");
+        var newest = CheckpointManifest.ReadVerified(CheckpointManifest.List(checkpoints)[0].Path);
+        var victim = Path.Combine(checkpoints, newest.Files.Keys.First(k => k.StartsWith("cpr-checkpoints", StringComparison.Ordinal)));
+        var bytes = File.ReadAllBytes(victim);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        File.WriteAllBytes(victim, bytes);
+
+        var logger = new ListLogger();
+        await using var reopened = OpenCatalog(_dir, logger: logger);
+        var r = reopened.Get("a");
+        Assert.Equal(210, r.Count);
+        Assert.Contains(logger.Lines, l => l.Contains("is unusable", StringComparison.Ordinal) && l.Contains("corrupt", StringComparison.Ordinal));
+        Assert.Contains(logger.Lines, l => l.Contains("loaded checkpoint 1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task No_usable_checkpoint_over_a_truncated_wal_refuses_only_that_collection()
+    {
+        await using (var catalog = OpenCatalog(_dir))
+        {
+            var c = catalog.Create(new CollectionSpec("a", "none", Dim));
+            await Fill(c, 0, 100);
+            await c.CheckpointAsync();
+            await Fill(c, 100, 150);
+            await c.CheckpointAsync();
+            await c.CheckpointAsync();   // the WAL is now truncated
+            await Fill(catalog.Create(new CollectionSpec("b", "none", Dim)), 0, 10);
+        }
+        var checkpoints = Path.Combine(CollectionDir("a"), "checkpoints");
+        foreach (var (_, path) in CheckpointManifest.List(checkpoints))
+        {
+            var bytes = File.ReadAllBytes(path);
+            bytes[^2] ^= 0x01;
+            File.WriteAllBytes(path, bytes);
+        }
+        var logger = new ListLogger();
+        await using (var reopened = OpenCatalog(_dir, logger: logger))
+        {
+            Assert.Equal(10, reopened.Get("b").Count);
+            var ex = Assert.Throws<EngineException>(() => reopened.Get("a"));
+            Assert.Equal(EngineErrorKind.FailedPrecondition, ex.Kind);
+            Assert.Contains("could not be recovered", ex.Message);
+            Assert.Contains("a", reopened.Failed.Keys);
+            Assert.Equal(EngineErrorKind.AlreadyExists, Assert.Throws<EngineException>(() => reopened.Create(new CollectionSpec("a", "none", Dim))).Kind);
+        }
+        // Still refused (not dropped) on the next start; deleting it removes its files.
+        await using (var again = OpenCatalog(_dir))
+        {
+            Assert.Contains("a", again.Failed.Keys);
+            Assert.True(Directory.Exists(CollectionDir("a")));
+            await again.DeleteAsync("a");
+            Assert.False(Directory.Exists(CollectionDir("a")));
+            Assert.Empty(again.Failed);
+        }
+    }
+
+    [Fact]
+    public async Task Deleting_a_collection_removes_its_files_and_the_catalog_entry()
+    {
+        await using (var catalog = OpenCatalog(_dir))
+        {
+            var c = catalog.Create(new CollectionSpec("gone", "none", Dim));
+            await Fill(c, 0, 20);
+            await c.CheckpointAsync();
+            Assert.True(Directory.Exists(CollectionDir("gone")));
+            await catalog.DeleteAsync("gone");
+            Assert.False(Directory.Exists(CollectionDir("gone")));
+        }
+        await using var reopened = OpenCatalog(_dir);
+        Assert.Empty(reopened.List());
+    }
+
+    private sealed class NoModels : IModelProvider
+    {
+        public string DefaultEmbeddingModel => "none";
+
+        public string DefaultRerankerModel => "none";
+
+        public ITextEmbedder GetEmbedder(string modelId) => throw new EngineException(EngineErrorKind.InvalidArgument, "no models", "config.embedding_model");
+
+        public IReranker GetReranker(string modelId) => throw new EngineException(EngineErrorKind.InvalidArgument, "no models", "config.reranker_model");
+    }
+}
+
+/// <summary>Collects formatted log lines.</summary>
+internal sealed class ListLogger : ILogger
+{
+    private readonly List<string> _lines = [];
+
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_lines) return _lines.ToArray();
+        }
+    }
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (_lines) _lines.Add($"{logLevel}: {formatter(state, exception)}");
+    }
+}

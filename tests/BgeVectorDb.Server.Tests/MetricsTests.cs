@@ -1,0 +1,214 @@
+using BgeVectorDb.Protos.V1;
+using BgeVectorDb.Server.Tests.Infrastructure;
+using Grpc.Core;
+
+namespace BgeVectorDb.Server.Tests;
+
+/// <summary>The Prometheus endpoint of a real server with the tiny synthetic models: every named series
+/// is listed, and the values move as traffic says they should. Recall telemetry samples every search here.</summary>
+public sealed class MetricsTests : IAsyncLifetime
+{
+    private const int VecDim = 16;
+    private const int VecDocs = 300;
+    private const int VecQueries = 20;
+    private const int K = 10;
+
+    private static readonly string[] Series =
+    [
+        "bgevdb_requests_total", "bgevdb_request_duration_seconds", "bgevdb_search_stage_duration_seconds",
+        "bgevdb_inference_batch_rows", "bgevdb_inference_queue_rows",
+        "bgevdb_collection_documents", "bgevdb_collection_vectors", "bgevdb_index_memory_bytes",
+        "bgevdb_wal_bytes", "bgevdb_wal_tail_position", "bgevdb_wal_uncheckpointed_bytes",
+        "bgevdb_checkpoints_total", "bgevdb_checkpoint_duration_seconds", "bgevdb_checkpoint_bytes_total",
+        "bgevdb_checkpoint_wal_position", "bgevdb_checkpoint_timestamp_seconds",
+        "bgevdb_execution_provider",
+        "bgevdb_search_recall", "bgevdb_recall_samples_total", "bgevdb_recall_dropped_total", "bgevdb_recall_at_k",
+    ];
+
+    private readonly TempDirectory _dir = new("bgevdb-metrics");
+    private ServerProcess _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        var models = _dir.Sub("models");
+        TestData.WriteTinyModels(models);
+        _server = await ServerProcess.StartAsync(_dir.Sub("data"), new Dictionary<string, string>
+        {
+            ["Models:ModelsFolder"] = models,
+            ["Models:AllowDownload"] = "false",
+            ["Models:CacheFolder"] = _dir.Sub("cache"),
+            ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
+            ["Inference:RerankerModel"] = TestData.RerankerModelId,
+            ["Metrics:RecallSampleRate"] = "1",
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private static (string, string) L(string key, string value) => (key, value);
+
+    [Fact]
+    public async Task Endpoint_lists_every_series_and_values_move_after_traffic()
+    {
+        var before = await Scrape.FromAsync(_server.MetricsAddress);
+        foreach (var name in Series) Assert.True(before.Types.ContainsKey(name), $"series {name} missing from:\n{before.Text}");
+        Assert.Equal("counter", before.Types["bgevdb_requests_total"]);
+        Assert.Equal("histogram", before.Types["bgevdb_request_duration_seconds"]);
+        Assert.Equal("gauge", before.Types["bgevdb_collection_documents"]);
+        Assert.Equal(1, before.Sum("bgevdb_execution_provider", L("provider", "cpu")));
+        Assert.True(before.Has("bgevdb_inference_queue_rows", L("model", TestData.EmbeddingModelId), L("role", "embed")));
+        Assert.True(before.Has("bgevdb_inference_queue_rows", L("model", TestData.RerankerModelId), L("role", "rerank")));
+        Assert.Equal(0, before.Sum("bgevdb_requests_total", L("rpc", "bgevectordb.v1.Search/Search")));
+
+        // Text collection: 40 documents over a client stream (2 batches), 3 reranked text searches.
+        var collections = new Collections.CollectionsClient(_server.Channel);
+        var documents = new Documents.DocumentsClient(_server.Channel);
+        var search = new Search.SearchClient(_server.Channel);
+        await collections.CreateCollectionAsync(new CreateCollectionRequest { Name = "docs" });
+        using (var stream = documents.UpsertStream())
+        {
+            for (var b = 0; b < 2; b++)
+            {
+                var batch = new UpsertRequest { Collection = "docs", BatchId = (ulong)b + 1 };
+                for (var i = 0; i < 20; i++) batch.Documents.Add(new Document { Id = $"d{b * 20 + i}", Text = $"document {b * 20 + i} about cells, proteins and trial number {i}" });
+                await stream.RequestStream.WriteAsync(batch);
+                Assert.True(await stream.ResponseStream.MoveNext());
+                Assert.Equal(20u, stream.ResponseStream.Current.Upserted);
+            }
+            await stream.RequestStream.CompleteAsync();
+            Assert.False(await stream.ResponseStream.MoveNext());
+        }
+        for (var q = 0; q < 3; q++)
+        {
+            var r = await search.SearchAsync(new SearchRequest { Collection = "docs", Query = $"protein trial {q}", Options = new SearchOptions { K = 5 } });
+            Assert.True(r.Reranked);
+        }
+        await RpcAssert.FailsAsync(StatusCode.InvalidArgument, async () =>
+            await search.SearchAsync(new SearchRequest { Collection = "docs", Query = "x", Options = new SearchOptions { K = 0 } }), "options.k");
+
+        // Vectors-only collection with a filter on half the queries; recall is recomputed here independently.
+        await collections.CreateCollectionAsync(new CreateCollectionRequest
+        {
+            Name = "vec",
+            Config = new CollectionConfig { EmbeddingModel = "none", RerankerModel = "none", Dimension = VecDim },
+        });
+        var rng = new Random(5);
+        var vectors = new float[VecDocs][];
+        var upsert = new UpsertRequest { Collection = "vec" };
+        for (var i = 0; i < VecDocs; i++)
+        {
+            vectors[i] = Enumerable.Range(0, VecDim).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            var d = new Document { Id = $"v{i}" };
+            d.Vector.AddRange(vectors[i]);
+            d.Metadata["even"] = new Value { BoolValue = i % 2 == 0 };
+            upsert.Documents.Add(d);
+        }
+        await documents.UpsertAsync(upsert);
+        var expectedRecalls = new List<double>();
+        for (var q = 0; q < VecQueries; q++)
+        {
+            var query = Enumerable.Range(0, VecDim).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            var filtered = q % 2 == 1;
+            var request = new SearchByVectorRequest { Collection = "vec", Options = new SearchOptions { K = K } };
+            request.Vector.AddRange(query);
+            if (filtered) request.Options.Filter = new Filter { Field = new FieldCondition { Key = "even", Equals_ = new Value { BoolValue = true } } };
+            var returned = (await search.SearchByVectorAsync(request)).Hits.Select(h => h.Id).ToHashSet();
+            var exact = Enumerable.Range(0, VecDocs).Where(i => !filtered || i % 2 == 0)
+                .OrderByDescending(i => Cosine(query, vectors[i])).Take(K).Select(i => $"v{i}").ToList();
+            expectedRecalls.Add(exact.Count(returned.Contains) / (double)exact.Count);
+        }
+
+        // The reruns happen in the background: wait for every sample.
+        Scrape after;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        do
+        {
+            after = await Scrape.FromAsync(_server.MetricsAddress);
+            if (after.Sum("bgevdb_recall_samples_total", L("collection", "vec")) + after.Sum("bgevdb_recall_dropped_total", L("collection", "vec")) >= VecQueries
+                && after.Sum("bgevdb_recall_samples_total", L("collection", "docs")) >= 3) break;
+            await Task.Delay(100);
+        }
+        while (waited.Elapsed < TimeSpan.FromSeconds(20));
+
+        const string SearchRpc = "bgevectordb.v1.Search/Search";
+        Assert.Equal(3, after.Sum("bgevdb_requests_total", L("rpc", SearchRpc), L("code", "OK")));
+        Assert.Equal(1, after.Sum("bgevdb_requests_total", L("rpc", SearchRpc), L("code", "INVALID_ARGUMENT")));
+        Assert.Equal(1, after.Sum("bgevdb_requests_total", L("rpc", "bgevectordb.v1.Documents/UpsertStream"), L("code", "OK")));
+        Assert.Equal(VecQueries, after.Sum("bgevdb_requests_total", L("rpc", "bgevectordb.v1.Search/SearchByVector"), L("code", "OK")));
+        Assert.Equal(4, after.Sum("bgevdb_request_duration_seconds_count", L("rpc", SearchRpc)));
+        Assert.True(after.Sum("bgevdb_request_duration_seconds_sum", L("rpc", SearchRpc)) > 0);
+        Assert.Equal(4, after.Sum("bgevdb_request_duration_seconds_bucket", L("rpc", SearchRpc), L("le", "+Inf")));
+        foreach (var stage in new[] { "embed", "ann", "fetch", "rerank" })
+        {
+            Assert.Equal(3, after.Sum("bgevdb_search_stage_duration_seconds_count", L("stage", stage), L("collection", "docs")));
+        }
+        Assert.Equal(VecQueries, after.Sum("bgevdb_search_stage_duration_seconds_count", L("stage", "ann"), L("collection", "vec")));
+        Assert.False(after.Has("bgevdb_search_stage_duration_seconds_count", L("stage", "embed"), L("collection", "vec")));
+
+        // Inference: 40 document texts + 3 queries embedded, 3 x 40 pairs reranked.
+        Assert.Equal(43, after.Sum("bgevdb_inference_batch_rows_sum", L("model", TestData.EmbeddingModelId), L("role", "embed")));
+        Assert.Equal(120, after.Sum("bgevdb_inference_batch_rows_sum", L("model", TestData.RerankerModelId), L("role", "rerank")));
+        Assert.True(after.Sum("bgevdb_inference_batch_rows_count", L("role", "embed")) >= 1);
+        Assert.Equal(0, after.Sum("bgevdb_inference_queue_rows"));
+
+        Assert.Equal(40, after.Sum("bgevdb_collection_documents", L("collection", "docs")));
+        Assert.Equal(40, after.Sum("bgevdb_collection_vectors", L("collection", "docs")));
+        Assert.Equal(VecDocs, after.Sum("bgevdb_collection_documents", L("collection", "vec")));
+        Assert.Equal(VecDocs, after.Sum("bgevdb_collection_vectors", L("collection", "vec")));
+        Assert.True(after.Sum("bgevdb_index_memory_bytes", L("collection", "vec")) >= VecDocs * VecDim * 4);
+        var wal = after.Sum("bgevdb_wal_bytes", L("collection", "docs"));
+        Assert.True(wal > 40 * 32 * 4, $"WAL bytes {wal}");
+        var tail = after.Sum("bgevdb_wal_tail_position", L("collection", "docs"));
+        Assert.True(tail > 0);
+        Assert.Equal(tail - after.Sum("bgevdb_checkpoint_wal_position", L("collection", "docs")),
+            after.Sum("bgevdb_wal_uncheckpointed_bytes", L("collection", "docs")));
+
+        // Recall: every sampled search measured, each value a recall in [0, 1], the mean equal to ours.
+        Assert.Equal(0, after.Sum("bgevdb_recall_dropped_total"));
+        Assert.Equal(VecQueries, after.Sum("bgevdb_recall_samples_total", L("collection", "vec")));
+        Assert.Equal(3, after.Sum("bgevdb_recall_samples_total", L("collection", "docs")));
+        Assert.Equal(VecQueries, after.Sum("bgevdb_search_recall_count", L("collection", "vec")));
+        Assert.Equal(VecQueries, after.Sum("bgevdb_search_recall_bucket", L("collection", "vec"), L("le", "1")));
+        var mean = after.Sum("bgevdb_search_recall_sum", L("collection", "vec")) / VecQueries;
+        Assert.InRange(mean, 0, 1);
+        Assert.Equal(expectedRecalls.Average(), mean, 9);
+        var gauge = after.Sum("bgevdb_recall_at_k", L("collection", "vec"));
+        Assert.InRange(gauge, 0, 1);
+        Assert.Equal(expectedRecalls.Average(), gauge, 9);
+
+        // Gauges follow the catalog: a deleted collection's series disappear.
+        await collections.DeleteCollectionAsync(new DeleteCollectionRequest { Name = "vec" });
+        var deleted = await Scrape.FromAsync(_server.MetricsAddress);
+        Assert.False(deleted.Has("bgevdb_collection_documents", L("collection", "vec")));
+        Assert.True(deleted.Has("bgevdb_collection_documents", L("collection", "docs")));
+    }
+
+    [Fact]
+    public async Task Other_paths_get_404_and_the_endpoint_needs_no_grpc()
+    {
+        using var http = new HttpClient();
+        var root = _server.MetricsAddress[..^"/metrics".Length];
+        using var missing = await http.GetAsync(root + "/nope");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
+        using var post = await http.PostAsync(_server.MetricsAddress, new StringContent(""));
+        Assert.Equal(System.Net.HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        var text = await http.GetStringAsync(_server.MetricsAddress);
+        Assert.Contains("# TYPE bgevdb_requests_total counter", text);
+    }
+
+    private static double Cosine(float[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            dot += a[i] * (double)b[i];
+            na += a[i] * (double)a[i];
+            nb += b[i] * (double)b[i];
+        }
+        return dot / Math.Sqrt(na * nb);
+    }
+}
