@@ -145,6 +145,8 @@ internal static class AnnBenchmark
                         nativeQps[ef].Add(q);
                     }
                 }
+                Console.WriteLine($"  repeat {r + 1} ef {ef,4}: ours {ourRecall[ef]:F4} / {ourQps[ef][^1],7:F0} QPS" +
+                                  (native is null ? "" : $"   hnswlib {nativeRecall[ef]:F4} / {nativeQps[ef][^1],7:F0} QPS"));
             }
         }
         native?.Dispose();

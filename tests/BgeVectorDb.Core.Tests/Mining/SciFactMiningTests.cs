@@ -122,8 +122,10 @@ public sealed class SciFactMiningTests(SciFactMiningFixture f) : IClassFixture<S
                 Assert.True(exactRank.TryGetValue(n.GetProperty("id").GetString()!, out var truthOf), $"line {i}: negative outside the exact top 400");
                 var (trueRank, trueScore) = truthOf;
                 Assert.Equal(trueScore, n.GetProperty("ann_score").GetSingle(), 1e-5f);
-                // An ANN index can only miss better hits (rank <= exact rank); the exact one must agree.
-                Assert.True(trueRank > 2 && trueRank >= rank, $"line {i}: rank {rank}, exact rank {trueRank}");
+                // An ANN index can only miss better hits (rank <= exact rank); the exact one must agree. Its
+                // kernel may round differently from the exact index's, so points tied within 1e-5 may swap.
+                var tiedAfter = truth.Skip(trueRank).Count(t => Math.Abs(t.Score - trueScore) <= 1e-5f);
+                Assert.True(trueRank > 2 && trueRank + tiedAfter >= rank, $"line {i}: rank {rank}, exact rank {trueRank}");
                 if (indexIsExact) Assert.Equal(trueRank, rank);
             }
         }
