@@ -16,7 +16,7 @@ public sealed class MetricsTests : IAsyncLifetime
     private static readonly string[] Series =
     [
         "bgevdb_requests_total", "bgevdb_request_duration_seconds", "bgevdb_search_stage_duration_seconds",
-        "bgevdb_inference_batch_rows", "bgevdb_inference_queue_rows",
+        "bgevdb_inference_batch_rows", "bgevdb_inference_queue_rows", "bgevdb_inference_queue_tokens", "bgevdb_inference_rejected_total",
         "bgevdb_collection_documents", "bgevdb_collection_vectors", "bgevdb_index_memory_bytes",
         "bgevdb_wal_bytes", "bgevdb_wal_tail_position", "bgevdb_wal_uncheckpointed_bytes",
         "bgevdb_checkpoints_total", "bgevdb_checkpoint_duration_seconds", "bgevdb_checkpoint_bytes_total",
@@ -28,19 +28,20 @@ public sealed class MetricsTests : IAsyncLifetime
     private readonly TempDirectory _dir = new("bgevdb-metrics");
     private ServerProcess _server = null!;
 
+    private Dictionary<string, string> Settings => new()
+    {
+        ["Models:ModelsFolder"] = _dir.Sub("models"),
+        ["Models:AllowDownload"] = "false",
+        ["Models:CacheFolder"] = _dir.Sub("cache"),
+        ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
+        ["Inference:RerankerModel"] = TestData.RerankerModelId,
+        ["Metrics:RecallSampleRate"] = "1",
+    };
+
     public async Task InitializeAsync()
     {
-        var models = _dir.Sub("models");
-        TestData.WriteTinyModels(models);
-        _server = await ServerProcess.StartAsync(_dir.Sub("data"), new Dictionary<string, string>
-        {
-            ["Models:ModelsFolder"] = models,
-            ["Models:AllowDownload"] = "false",
-            ["Models:CacheFolder"] = _dir.Sub("cache"),
-            ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
-            ["Inference:RerankerModel"] = TestData.RerankerModelId,
-            ["Metrics:RecallSampleRate"] = "1",
-        });
+        TestData.WriteTinyModels(_dir.Sub("models"));
+        _server = await ServerProcess.StartAsync(_dir.Sub("data"), Settings);
     }
 
     public async Task DisposeAsync()
@@ -154,6 +155,8 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(120, after.Sum("bgevdb_inference_batch_rows_sum", L("model", TestData.RerankerModelId), L("role", "rerank")));
         Assert.True(after.Sum("bgevdb_inference_batch_rows_count", L("role", "embed")) >= 1);
         Assert.Equal(0, after.Sum("bgevdb_inference_queue_rows"));
+        Assert.Equal(0, after.Sum("bgevdb_inference_queue_tokens"));
+        Assert.Equal(0, after.Sum("bgevdb_inference_rejected_total", L("role", "embed")));
 
         Assert.Equal(40, after.Sum("bgevdb_collection_documents", L("collection", "docs")));
         Assert.Equal(40, after.Sum("bgevdb_collection_vectors", L("collection", "docs")));
@@ -180,24 +183,32 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.InRange(gauge, 0, 1);
         Assert.Equal(expectedRecalls.Average(), gauge, 9);
 
+        // A checkpoint moves the checkpoint series; nothing is left to replay after it.
+        Assert.Equal(0, after.Sum("bgevdb_checkpoints_total", L("collection", "docs")));
+        await new Admin.AdminClient(_server.Channel).CheckpointAsync(new CheckpointRequest { Collection = "docs" });
+        var checkpointed = await Scrape.FromAsync(_server.MetricsAddress);
+        Assert.Equal(1, checkpointed.Sum("bgevdb_checkpoints_total", L("collection", "docs")));
+        Assert.Equal(1, checkpointed.Sum("bgevdb_checkpoint_duration_seconds_count", L("collection", "docs")));
+        Assert.True(checkpointed.Sum("bgevdb_checkpoint_bytes_total", L("collection", "docs")) > 0);
+        Assert.Equal(checkpointed.Sum("bgevdb_wal_tail_position", L("collection", "docs")), checkpointed.Sum("bgevdb_checkpoint_wal_position", L("collection", "docs")));
+        Assert.Equal(0, checkpointed.Sum("bgevdb_wal_uncheckpointed_bytes", L("collection", "docs")));
+        Assert.True(checkpointed.Sum("bgevdb_checkpoint_timestamp_seconds", L("collection", "docs")) > DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds());
+
         // Gauges follow the catalog: a deleted collection's series disappear.
         await collections.DeleteCollectionAsync(new DeleteCollectionRequest { Name = "vec" });
         var deleted = await Scrape.FromAsync(_server.MetricsAddress);
         Assert.False(deleted.Has("bgevdb_collection_documents", L("collection", "vec")));
         Assert.True(deleted.Has("bgevdb_collection_documents", L("collection", "docs")));
-    }
 
-    [Fact]
-    public async Task Other_paths_get_404_and_the_endpoint_needs_no_grpc()
-    {
-        using var http = new HttpClient();
-        var root = _server.MetricsAddress[..^"/metrics".Length];
-        using var missing = await http.GetAsync(root + "/nope");
-        Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
-        using var post = await http.PostAsync(_server.MetricsAddress, new StringContent(""));
-        Assert.Equal(System.Net.HttpStatusCode.MethodNotAllowed, post.StatusCode);
-        var text = await http.GetStringAsync(_server.MetricsAddress);
-        Assert.Contains("# TYPE bgevdb_requests_total counter", text);
+        // After a restart the checkpoint position is the recovered one: nothing is waiting for replay.
+        Assert.Equal(0, await _server.StopAsync(TimeSpan.FromSeconds(60)));
+        await _server.DisposeAsync();
+        _server = await ServerProcess.StartAsync(_dir.Sub("data"), Settings);
+        var restarted = await Scrape.FromAsync(_server.MetricsAddress);
+        Assert.Equal(40, restarted.Sum("bgevdb_collection_documents", L("collection", "docs")));
+        Assert.True(restarted.Sum("bgevdb_checkpoint_wal_position", L("collection", "docs")) > 0);
+        Assert.Equal(restarted.Sum("bgevdb_wal_tail_position", L("collection", "docs")), restarted.Sum("bgevdb_checkpoint_wal_position", L("collection", "docs")));
+        Assert.Equal(0, restarted.Sum("bgevdb_wal_uncheckpointed_bytes", L("collection", "docs")));
     }
 
     private static double Cosine(float[] a, float[] b)

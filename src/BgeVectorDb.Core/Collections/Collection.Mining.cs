@@ -10,7 +10,8 @@ public readonly record struct MiningHit(string Id, string Text, float Score, int
 public sealed partial class Collection
 {
     /// <summary>The query vector the miner searches with: <paramref name="vector"/> when given (checked,
-    /// normalised for cosine), else the query embedded with <paramref name="instruction"/>.</summary>
+    /// normalised for cosine), else the query embedded with <paramref name="instruction"/> in the
+    /// bulk (ingest) lane of the model's scheduler, so mining never delays interactive searches.</summary>
     internal async Task<float[]> MiningQueryVectorAsync(string query, float[]? vector, string instruction, string field, CancellationToken cancellationToken)
     {
         float[] q;
@@ -27,7 +28,7 @@ public sealed partial class Collection
         {
             var embedder = Embedder ?? throw new EngineException(EngineErrorKind.FailedPrecondition,
                 $"collection '{Name}' has no embedding model: give query vectors to mine it");
-            q = await embedder.EmbedQueryAsync(query, instruction, cancellationToken).ConfigureAwait(false);
+            q = await embedder.EmbedQueryAsync(query, instruction, Inference.InferencePriority.Ingest, cancellationToken).ConfigureAwait(false);
         }
         if (Config.Distance == DistanceKind.Cosine) VectorMath.NormalizeInPlace(q);
         return q;

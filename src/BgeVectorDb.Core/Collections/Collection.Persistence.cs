@@ -172,7 +172,9 @@ public sealed partial class Collection
             await PruneAsync().ConfigureAwait(false);
             Interlocked.Exchange(ref _lastCheckpointMs, Environment.TickCount64);
             Interlocked.Exchange(ref _checkpointSequence, manifest.Sequence);
-            return (new CheckpointResult(manifest.Sequence, position, documents, dirty.Count, held, System.Diagnostics.Stopwatch.GetElapsedTime(started)), manifest);
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            RecordCheckpoint(elapsed, position, CheckpointFileBytes(store.CheckpointDirectory, manifest.Token));
+            return (new CheckpointResult(manifest.Sequence, position, documents, dirty.Count, held, elapsed), manifest);
         }
     }
 
@@ -186,7 +188,7 @@ public sealed partial class Collection
             if (_index.TryExportNode(id, out var node)) writer.PutNode(node);
             else writer.DeleteNode(id);
         }
-        writer.PutMeta(new MetaRecord(_index.ExportState(), position, _idMap.Count, _deletedTotal, _records.Count, []));   // internal ids are never reused (HNSW tombstones)
+        writer.PutMeta(new MetaRecord(_index.ExportState(), position, _idMap.Count, _deletedTotal, _records.Count, FreeIds: []));
     }
 
     /// <summary>Keeps the newest two manifests (and their FASTER files); the WAL is truncated before
@@ -251,9 +253,11 @@ public sealed partial class Collection
             if (meta is null) throw new InvalidDataException("the store has no meta record");
             if (_idMap.Count != meta.Documents) throw new InvalidDataException($"the store holds {_idMap.Count} documents, its meta record says {meta.Documents}");
             while (_records.Count < meta.Slots) _records.Add(null);
-            // meta.FreeIds is ignored: internal ids are never reused, deleted ones stay HNSW tombstones.
+            // Internal ids are never reused (the HNSW index keeps tombstones), so FreeIds is always empty.
+            if (meta.FreeIds.Length > 0) throw new InvalidDataException("the store lists reusable ids, which this version never writes");
             _deletedTotal = meta.DeletedTotal;
             _index.CompleteImport(meta.State);
+            RestoreCheckpointPosition(meta.WalPosition);
             return meta;
         }
         finally

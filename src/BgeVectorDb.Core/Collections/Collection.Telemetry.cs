@@ -48,7 +48,7 @@ public sealed partial class Collection
     }
 
     /// <summary>
-    /// The hook for the storage layer: call after each completed checkpoint of this collection. Feeds
+    /// The hook for the storage layer, called by <see cref="CheckpointAsync"/> after each completed checkpoint. Feeds
     /// bgevdb_checkpoints_total, bgevdb_checkpoint_duration_seconds, bgevdb_checkpoint_bytes_total and the
     /// per-collection gauges bgevdb_checkpoint_wal_position / bgevdb_checkpoint_timestamp_seconds /
     /// bgevdb_wal_uncheckpointed_bytes exported by the server.
@@ -67,6 +67,31 @@ public sealed partial class Collection
             _lastCheckpoint = new CheckpointFigures(_lastCheckpoint.Count + 1, walPosition, bytes, duration.TotalSeconds,
                 DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         }
+    }
+
+    /// <summary>At recovery: the WAL position of the checkpoint loaded, so the uncheckpointed figure is right
+    /// before this process takes its first checkpoint (counts and durations start at zero).</summary>
+    private void RestoreCheckpointPosition(long walPosition)
+    {
+        lock (_telemetryLock) _lastCheckpoint = _lastCheckpoint with { WalPosition = walPosition };
+    }
+
+    /// <summary>Bytes of one checkpoint's FASTER files (0 when they cannot be listed).</summary>
+    private static long CheckpointFileBytes(string checkpointDirectory, Guid token)
+    {
+        long bytes = 0;
+        try
+        {
+            foreach (var folder in Storage.CollectionStore.CheckpointFolders(checkpointDirectory, token))
+            {
+                if (!Directory.Exists(folder)) continue;
+                foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)) bytes += new FileInfo(file).Length;
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return bytes;
     }
 
     /// <summary>On the search path, after the index answered: maybe queue this search for an exact rerun.</summary>

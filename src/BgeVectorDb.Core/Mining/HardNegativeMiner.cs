@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Inference;
 
 namespace BgeVectorDb.Core.Mining;
 
@@ -17,7 +18,8 @@ namespace BgeVectorDb.Core.Mining;
 /// survivors, as hn_mine's <c>random.sample</c> does, while examining (and reranking) only as many
 /// candidates as needed. When fewer survive, the example says so; nothing is padded.</para>
 /// <para>Examples are mined <see cref="MiningOptions.Parallelism"/> at a time and returned in input order;
-/// memory is bounded by that window. Each example depends only on (seed, its index, its content and the
+/// memory is bounded by that window. Model work (query embedding, reranking) runs in the ingest (bulk) lane
+/// of the models' schedulers, behind interactive searches. Each example depends only on (seed, its index, its content and the
 /// collection), so output is identical whatever the parallelism or the split of the input.</para>
 /// </summary>
 public sealed class HardNegativeMiner
@@ -194,7 +196,7 @@ public sealed class HardNegativeMiner
         float? threshold = null;
         if (reranker is not null && (_options.FalseNegativeRatio is not null || _options.WithScores))
         {
-            posScores = await reranker.ScoreAsync(example.Query, pos, cancellationToken).ConfigureAwait(false);
+            posScores = await reranker.ScoreAsync(example.Query, pos, InferencePriority.Ingest, cancellationToken).ConfigureAwait(false);
             if (_options.FalseNegativeRatio is { } ratio)
             {
                 var minPos = double.PositiveInfinity;
@@ -237,7 +239,7 @@ public sealed class HardNegativeMiner
             if (threshold is { } limit)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var scores = await reranker!.ScoreAsync(example.Query, pending.Select(h => h.Text).ToArray(), cancellationToken).ConfigureAwait(false);
+                var scores = await reranker!.ScoreAsync(example.Query, pending.Select(h => h.Text).ToArray(), InferencePriority.Ingest, cancellationToken).ConfigureAwait(false);
                 for (var i = 0; i < pending.Count; i++)
                 {
                     if (scores[i] > limit) droppedFalse++;
@@ -253,7 +255,7 @@ public sealed class HardNegativeMiner
 
         if (_options.WithScores && threshold is null && chosen.Count > 0)
         {
-            var scores = await reranker!.ScoreAsync(example.Query, chosen.Select(c => c.Text).ToArray(), cancellationToken).ConfigureAwait(false);
+            var scores = await reranker!.ScoreAsync(example.Query, chosen.Select(c => c.Text).ToArray(), InferencePriority.Ingest, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < chosen.Count; i++) chosen[i] = chosen[i] with { RerankScore = scores[i] };
         }
 

@@ -88,7 +88,7 @@ internal sealed class MetricsInterceptor(ServerMetrics metrics) : Interceptor
         _ => StatusCode.Unknown,
     };
 
-    /// <summary>"/pkg.Service/Method" -> "pkg.Service/Method"; StatusCode.InvalidArgument -> "INVALID_ARGUMENT".</summary>
+    /// <summary>Counts and times one finished call; rpc label "/pkg.Service/Method" -> "pkg.Service/Method".</summary>
     private void Done(ServerCallContext context, long started, StatusCode code)
     {
         var rpc = new KeyValuePair<string, object?>("rpc", context.Method.TrimStart('/'));
@@ -96,6 +96,7 @@ internal sealed class MetricsInterceptor(ServerMetrics metrics) : Interceptor
         metrics.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, rpc);
     }
 
+    /// <summary>StatusCode.InvalidArgument -> "INVALID_ARGUMENT" (the names of the gRPC spec).</summary>
     private static string Upper(StatusCode code)
     {
         if (code == StatusCode.OK) return "OK";

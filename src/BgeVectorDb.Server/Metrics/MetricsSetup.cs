@@ -26,7 +26,7 @@ internal static class MetricsSetup
 }
 
 /// <summary>Creates the instruments and turns on recall sampling once the catalog is open.</summary>
-internal sealed class MetricsStartup(IServiceProvider services) : IHostedService
+internal sealed partial class MetricsStartup(IServiceProvider services, ILogger<MetricsStartup> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -35,8 +35,12 @@ internal sealed class MetricsStartup(IServiceProvider services) : IHostedService
         services.GetRequiredService<PrometheusExposition>();
         var sampler = services.GetRequiredService<RecallSampler>();
         if (sampler.SampleRate > 0) services.GetRequiredService<CollectionCatalog>().EnableRecallSampling(sampler);
+        LogRecallSampling(sampler.SampleRate);
         return Task.CompletedTask;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Live recall telemetry samples a fraction {Rate} of searches (0 = off)")]
+    private partial void LogRecallSampling(double rate);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -111,22 +111,24 @@ public sealed class SciFactMiningTests(SciFactMiningFixture f) : IClassFixture<S
             var q = MiningTestData.HashVector(f.Examples[i].Query);
             VectorMath.NormalizeInPlace(q);
             var truth = exact.Search(q, 400);
-            var exactRank = new Dictionary<string, (int Rank, float Score)>();
-            for (var r = 0; r < truth.Length; r++) exactRank[corpus[truth[r].Id].Id] = (r + 1, truth[r].Score);
+            var exactScore = new Dictionary<string, float>();
+            foreach (var t in truth) exactScore[corpus[t.Id].Id] = t.Score;
 
             using var doc = JsonDocument.Parse(f.Lines[i]);
             foreach (var n in doc.RootElement.GetProperty("bgevdb").GetProperty("negatives").EnumerateArray())
             {
                 var rank = n.GetProperty("rank").GetInt32();
                 Assert.InRange(rank, 3, 200); // hits[2:200]
-                Assert.True(exactRank.TryGetValue(n.GetProperty("id").GetString()!, out var truthOf), $"line {i}: negative outside the exact top 400");
-                var (trueRank, trueScore) = truthOf;
+                Assert.True(exactScore.TryGetValue(n.GetProperty("id").GetString()!, out var trueScore), $"line {i}: negative outside the exact top 400");
                 Assert.Equal(trueScore, n.GetProperty("ann_score").GetSingle(), 1e-5f);
-                // An ANN index can only miss better hits (rank <= exact rank); the exact one must agree. Its
-                // kernel may round differently from the exact index's, so points tied within 1e-5 may swap.
-                var tiedAfter = truth.Skip(trueRank).Count(t => Math.Abs(t.Score - trueScore) <= 1e-5f);
-                Assert.True(trueRank > 2 && trueRank + tiedAfter >= rank, $"line {i}: rank {rank}, exact rank {trueRank}");
-                if (indexIsExact) Assert.Equal(trueRank, rank);
+                // Exact ranks as an interval: kernels may round near-ties differently, so documents within
+                // 1e-5 of this score may sit on either side of it.
+                var strictlyBetter = truth.Count(t => t.Score > trueScore + 1e-5f);
+                var atLeastAsGood = truth.Count(t => t.Score >= trueScore - 1e-5f);
+                // An ANN index can only miss better hits, so it never ranks a document below its exact rank
+                // and never places it in the exact top 2; the exact index must agree with the exact ranks.
+                Assert.True(atLeastAsGood > 2 && rank <= atLeastAsGood, $"line {i}: rank {rank}, exact ranks {strictlyBetter + 1}..{atLeastAsGood}");
+                if (indexIsExact) Assert.InRange(rank, strictlyBetter + 1, atLeastAsGood);
             }
         }
     }

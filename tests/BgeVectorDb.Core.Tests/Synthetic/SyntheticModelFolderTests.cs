@@ -131,7 +131,6 @@ public sealed class SyntheticModelFolderTests(ITestOutputHelper output)
         var folder = SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("bge-small"), tmp.Path, SyntheticTestData.BertVocab);
         var elapsed = sw.Elapsed;
         output.WriteLine($"bge-small generation: {elapsed.TotalSeconds:F1} s");
-        Assert.True(elapsed < TimeSpan.FromSeconds(30), $"bge-small generation took {elapsed}");
 
         using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "config.json"))))
         {

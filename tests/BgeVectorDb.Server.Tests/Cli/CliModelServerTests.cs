@@ -10,7 +10,8 @@ public sealed class CliModelServerTests(ModelServerFixture fixture) : IClassFixt
     [Fact]
     public async Task Beir_ingest_then_text_search_with_rerank_and_health()
     {
-        var health = await Run("health");
+        // A generous timeout: the first call also connects, and test machines can be loaded.
+        var health = await Run("health", "--timeout", "60");
         Assert.True(health.ExitCode == 0, health.ToString());
         Assert.Contains("SERVING", health.Stdout);
 

@@ -4,31 +4,41 @@ using BgeVectorDb.Core.Telemetry;
 
 namespace BgeVectorDb.Core.Inference.Batching;
 
-/// <summary>Batcher metrics: rows per batch (histogram) and rows waiting (gauge), labelled by model and role.</summary>
+/// <summary>Batcher metrics: rows per batch (histogram), rows and tokens waiting (gauges) and admission
+/// rejections (counter), labelled by model and role.</summary>
 internal static class InferenceQueueMetrics
 {
-    private static readonly ConcurrentDictionary<object, Func<Measurement<long>>> Queues = new();
+    private sealed record Source(Func<long> Rows, Func<InferenceBatcherStatistics> Statistics, KeyValuePair<string, object?>[] Tags);
 
-    // Created once; reads every live batcher at collection time.
+    private static readonly ConcurrentDictionary<object, Source> Sources = new();
+
     private static readonly ObservableGauge<long> QueueRows = EngineMetrics.Meter.CreateObservableGauge("bgevdb_inference_queue_rows",
-        () => Queues.Values.Select(f => f()), "{row}", "Rows waiting for an inference batch");
+        () => Sources.Values.Select(s => new Measurement<long>(s.Rows(), s.Tags)), "{row}", "Rows waiting for an inference batch");
 
-    public static void EnsureCreated() => _ = QueueRows;
+    private static readonly ObservableGauge<long> QueueTokens = EngineMetrics.Meter.CreateObservableGauge("bgevdb_inference_queue_tokens",
+        () => Sources.Values.Select(s => new Measurement<long>(s.Statistics().QueuedTokens, s.Tags)), "{token}",
+        "Tokens waiting for an inference batch (bounded by the admission limit)");
 
-    public static void Register(object batcher, Func<Measurement<long>> read)
+    private static readonly ObservableCounter<long> Rejected = EngineMetrics.Meter.CreateObservableCounter("bgevdb_inference_rejected",
+        () => Sources.Values.Select(s => new Measurement<long>(s.Statistics().Rejected, s.Tags)), "{request}",
+        "Inference requests refused by admission control (RESOURCE_EXHAUSTED)");
+
+    public static void EnsureCreated() => _ = (QueueRows, QueueTokens, Rejected);
+
+    public static void Register(object batcher, Func<long> rows, Func<InferenceBatcherStatistics> statistics, KeyValuePair<string, object?>[] tags)
     {
         EnsureCreated();
-        Queues[batcher] = read;
+        Sources[batcher] = new Source(rows, statistics, tags);
     }
 
-    public static void Unregister(object batcher) => Queues.TryRemove(batcher, out _);
+    public static void Unregister(object batcher) => Sources.TryRemove(batcher, out _);
 }
 
 public sealed partial class InferenceBatcher<TResult>
 {
     private KeyValuePair<string, object?>[]? _metricTags;
 
-    /// <summary>Rows waiting in every priority lane (queued or in a sorted window) and not yet run.</summary>
+    /// <summary>Rows waiting (queued, or in a sorted window and not yet run), over every priority lane.</summary>
     public long QueuedRows
     {
         get
@@ -42,10 +52,7 @@ public sealed partial class InferenceBatcher<TResult>
                     {
                         if (!r.Completion.Task.IsCompleted) rows += r.Rows.Length - r.NextRow;
                     }
-                    for (var i = lane.WindowNext; i < lane.Window.Count; i++)
-                    {
-                        if (!lane.Window[i].Request.Completion.Task.IsCompleted) rows++;
-                    }
+                    rows += lane.Window.Count - lane.WindowNext;
                 }
                 return rows;
             }
@@ -57,7 +64,7 @@ public sealed partial class InferenceBatcher<TResult>
     {
         var tags = new[] { EngineMetrics.Tag("model", modelId), EngineMetrics.Tag("role", role) };
         _metricTags = tags;
-        InferenceQueueMetrics.Register(this, () => new Measurement<long>(QueuedRows, tags));
+        InferenceQueueMetrics.Register(this, () => QueuedRows, () => Statistics, tags);
     }
 
     private void RecordBatchMetrics(int rows)

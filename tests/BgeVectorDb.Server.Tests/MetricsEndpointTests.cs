@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Sockets;
+using BgeVectorDb.Server.Tests.Infrastructure;
+
+namespace BgeVectorDb.Server.Tests;
+
+/// <summary>The metrics endpoint as an HTTP server (vectors-only server, no models) and its start-up checks.</summary>
+public sealed class MetricsEndpointTests
+{
+    private static Dictionary<string, string> NoModels() => new()
+    {
+        ["Inference:EmbeddingModel"] = "none",
+        ["Inference:RerankerModel"] = "none",
+    };
+
+    [Fact]
+    public async Task Serves_metrics_on_get_and_head_404_elsewhere_405_for_other_methods()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await ServerProcess.StartAsync(dir.Sub("data"), NoModels());
+        using var http = new HttpClient();
+        var root = server.MetricsAddress[..^"/metrics".Length];
+        using var missing = await http.GetAsync(root + "/nope");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        using var post = await http.PostAsync(server.MetricsAddress, new StringContent(""));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        using var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, server.MetricsAddress));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        var text = await http.GetStringAsync(server.MetricsAddress);
+        Assert.Contains("# TYPE bgevdb_requests_total counter", text);
+        Assert.Contains("bgevdb_execution_provider{provider=\"cpu\"} 1", text);
+        Assert.Contains("Live recall telemetry samples a fraction 0.01 of searches", server.Output);
+    }
+
+    [Fact]
+    public async Task Metrics_can_be_turned_off()
+    {
+        using var dir = new TempDirectory();
+        var settings = NoModels();
+        settings["Metrics:Enabled"] = "false";
+        await using var server = await ServerProcess.StartAsync(dir.Sub("data"), settings);
+        Assert.Equal("", server.MetricsAddress);
+        Assert.DoesNotContain("BgeVectorDb metrics on", server.Output);
+    }
+
+    [Fact]
+    public async Task A_bad_or_busy_metrics_address_stops_the_start_with_a_message()
+    {
+        using var dir = new TempDirectory();
+        var bad = NoModels();
+        bad["Metrics:Listen"] = "not-an-address";
+        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data1"), bad, TimeSpan.FromSeconds(90));
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Metrics:Listen 'not-an-address' is not host:port", output);
+
+        using var busy = new TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        var port = ((IPEndPoint)busy.LocalEndpoint).Port;
+        var taken = NoModels();
+        taken["Metrics:Listen"] = $"127.0.0.1:{port}";
+        (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data2"), taken, TimeSpan.FromSeconds(90));
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains($"Metrics:Listen 127.0.0.1:{port}", output);
+        Assert.Contains("cannot start", output);
+    }
+}
