@@ -229,7 +229,7 @@ internal static class EmbedBenchmark
         return max;
     }
 
-    private static string EnsureModel()
+    internal static string EnsureModel()
     {
         var folder = Path.Combine(BenchPaths.Out, "models", "bge-small-synthetic");
         if (File.Exists(Path.Combine(folder, SyntheticModelGenerator.OnnxRelativePath)) && File.Exists(Path.Combine(folder, "config.json")))
@@ -247,7 +247,7 @@ internal static class EmbedBenchmark
         return SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("bge-small"), folder, vocab);
     }
 
-    private static string[] ReadCorpus(int docs)
+    internal static string[] ReadCorpus(int docs)
     {
         var path = Path.Combine(BenchPaths.SharedData, "scifact-beir", "corpus.jsonl");
         if (!File.Exists(path))

@@ -1,0 +1,436 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Embedding;
+using BgeVectorDb.Core.Index;
+using BgeVectorDb.Core.Index.Hnsw;
+using BgeVectorDb.Core.Inference;
+using BgeVectorDb.Synthetic;
+
+namespace BgeVectorDb.Bench;
+
+/// <summary>
+/// ANN benchmark: our <see cref="HnswIndex"/> against native hnswlib (bench/peers/hnswlib_driver.cpp,
+/// g++ -O3 -march=native), python3-hnswlib and faiss IndexHNSWFlat, with the same M and ef_construction,
+/// on one vector set. Reports recall@10 and single-thread QPS per ef, build time with the same thread
+/// count and bytes per vector, then the ratios against native hnswlib (QPS at recall@10 = 0.95,
+/// interpolated; build time). Our runs and native hnswlib's are interleaved ef by ef (the native driver
+/// keeps its index in a child process and answers "ef N" commands), repeated, and QPS are medians.
+/// </summary>
+internal static class AnnBenchmark
+{
+    private const string Usage = """
+        ann [--set mixture|scifact] [--n N] [--full] [--queries Q] [--m M] [--efc EFC] [--threads T]
+            [--ef 10,16,...] [--repeats R] [--no-python] [--clusters C] [--spread S] [--decay D] [--seed X] [--docs N]
+          --set       mixture (default): seeded Gaussian mixture, 384-d (see GaussianMixture);
+                      scifact: SciFact corpus embedded with the synthetic bge-small model (cached in bench/out/ann)
+          --n         points (default 100000); --full = 1,000,000
+          --queries   queries (default 1000)
+          --m, --efc  HNSW M and ef_construction for every system (default 16, 200)
+          --threads   build threads for every system (default: cores)
+          --ef        ef sweep (default 10,16,24,32,48,64,96,128,192,256)
+          --repeats   interleaved QPS repeats, medians reported (default 3)
+          --no-python skip python3-hnswlib and faiss
+          --clusters/--spread/--decay/--seed  mixture shape (default 64 / 2.5 / 0.2 / 1)
+          --docs      scifact: first corpus documents to embed (default 1000, a few minutes on 2 cores; 5183 = all, about an hour)
+        """;
+
+    private const int K = 10;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string set = "mixture";
+        int n = 100_000, queries = 1000, m = 16, efc = 200, threads = Environment.ProcessorCount, repeats = 3, clusters = 64, seed = 1, docs = 1000;
+        double spread = 2.5, decay = 0.2;
+        var efs = new[] { 10, 16, 24, 32, 48, 64, 96, 128, 192, 256 };
+        var python = true;
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int NextInt() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            switch (args[i])
+            {
+                case "--set": set = Next(); break;
+                case "--n": n = NextInt(); break;
+                case "--full": n = 1_000_000; break;
+                case "--queries": queries = NextInt(); break;
+                case "--m": m = NextInt(); break;
+                case "--efc": efc = NextInt(); break;
+                case "--threads": threads = NextInt(); break;
+                case "--ef": efs = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--repeats": repeats = Math.Max(1, NextInt()); break;
+                case "--no-python": python = false; break;
+                case "--clusters": clusters = NextInt(); break;
+                case "--spread": spread = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--decay": decay = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--seed": seed = NextInt(); break;
+                case "--docs": docs = NextInt(); break;
+                case "-h" or "--help": Console.WriteLine(Usage); return 0;
+                default: Console.Error.WriteLine($"Unknown option {args[i]}\n{Usage}"); return 2;
+            }
+        }
+
+        float[][] data, qs;
+        string label;
+        if (set == "scifact")
+        {
+            (data, qs) = await SciFactAsync(docs);
+            label = $"scifact: {data.Length} SciFact docs x {data[0].Length} (synthetic bge-small), {qs.Length} SciFact queries";
+        }
+        else
+        {
+            var mixture = new GaussianMixture(384, clusters, spread, decay, seed);
+            data = mixture.Generate(n);
+            qs = mixture.Generate(queries, stream: 1);
+            label = $"mixture: {n} x 384, {queries} queries, {clusters} clusters, spread {spread}, decay {decay}, seed {seed}";
+        }
+        var dim = data[0].Length;
+        Console.WriteLine($"ann ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC): {label}; M={m} ef_construction={efc} build threads={threads}, " +
+                          $"{Environment.ProcessorCount} cores, kernels {Kernels.VectorWidthBits}-bit, k={K}, {repeats} interleaved repeats");
+
+        var sw = Stopwatch.StartNew();
+        var truth = GroundTruth(data, qs);
+        Console.WriteLine($"ground truth (exact, {threads} threads): {sw.Elapsed.TotalSeconds:F1} s");
+        var dir = Path.Combine(BenchPaths.Out, "ann", $"{set}-{data.Length}");
+        Directory.CreateDirectory(dir);
+        var (dataPath, queryPath, truthPath) = (Path.Combine(dir, "data.bin"), Path.Combine(dir, "queries.bin"), Path.Combine(dir, "truth.bin"));
+        WriteVectors(dataPath, data);
+        WriteVectors(queryPath, qs);
+        WriteTruth(truthPath, truth);
+
+        // Build: ours, then native hnswlib (the driver builds as soon as it starts).
+        var index = new HnswIndex(dim, DistanceKind.Dot, m, efc);
+        sw.Restart();
+        Parallel.For(0, data.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, i => index.Upsert(i, data[i]));
+        var ourBuild = sw.Elapsed.TotalSeconds;
+        var ourBytes = (double)index.MemoryBytes / data.Length;
+        Console.WriteLine($"bgevectordb-hnsw     build {ourBuild,8:F2} s   {ourBytes,8:F0} bytes/vector");
+
+        var driverPath = Path.Combine(BenchPaths.RepoRoot, "bench", "peers", "hnswlib_driver");
+        NativeDriver? native = null;
+        if (File.Exists(driverPath))
+        {
+            native = NativeDriver.Start(driverPath, dataPath, queryPath, truthPath, m, efc, threads);
+            Console.WriteLine($"hnswlib-native       build {native.BuildSeconds,8:F2} s   {native.BytesPerVector,8:F0} bytes/vector");
+        }
+        else
+        {
+            Console.WriteLine($"native hnswlib driver not found at {driverPath}: run bash bench/peers/install.sh");
+        }
+
+        // Warm-up, then interleaved repeats (alternating who goes first).
+        RunOurs(index, qs, truth, efs[^1]);
+        native?.Run(efs[^1]);
+        var ourQps = efs.ToDictionary(e => e, _ => new List<double>());
+        var nativeQps = efs.ToDictionary(e => e, _ => new List<double>());
+        var ourRecall = new Dictionary<int, double>();
+        var nativeRecall = new Dictionary<int, double>();
+        for (var r = 0; r < repeats; r++)
+        {
+            foreach (var ef in efs)
+            {
+                for (var turn = 0; turn < 2; turn++)
+                {
+                    if ((turn + r) % 2 == 0)
+                    {
+                        var (rc, q) = RunOurs(index, qs, truth, ef);
+                        ourRecall[ef] = rc;
+                        ourQps[ef].Add(q);
+                    }
+                    else if (native is not null)
+                    {
+                        var (rc, q) = native.Run(ef);
+                        nativeRecall[ef] = rc;
+                        nativeQps[ef].Add(q);
+                    }
+                }
+                Console.WriteLine($"  repeat {r + 1} ef {ef,4}: ours {ourRecall[ef]:F4} / {ourQps[ef][^1],7:F0} QPS" +
+                                  (native is null ? "" : $"   hnswlib {nativeRecall[ef]:F4} / {nativeQps[ef][^1],7:F0} QPS"));
+            }
+        }
+        native?.Dispose();
+
+        var curves = new List<(string System, List<(int Ef, double Recall, double Qps)> Points, double BuildS, double Bytes)>
+        {
+            ("bgevectordb-hnsw", efs.Select(e => (e, ourRecall[e], Median(ourQps[e]))).ToList(), ourBuild, ourBytes),
+        };
+        if (native is not null)
+        {
+            curves.Add(("hnswlib-native", efs.Select(e => (e, nativeRecall[e], Median(nativeQps[e]))).ToList(), native.BuildSeconds, native.BytesPerVector));
+        }
+        if (python) curves.AddRange(RunPython(dataPath, queryPath, truthPath, m, efc, threads, efs));
+
+        Console.WriteLine();
+        Console.WriteLine($"{"system",-22} {"ef",5} {"recall@10",10} {"QPS (1 thread)",15}");
+        foreach (var (system, points, _, _) in curves)
+        {
+            foreach (var (ef, recall, qps) in points) Console.WriteLine($"{system,-22} {ef,5} {recall,10:F4} {qps,15:F0}");
+        }
+        Console.WriteLine();
+        Console.WriteLine($"{"system",-22} {"build s",9} {"bytes/vector",13} {"QPS @ recall 0.95",18}");
+        foreach (var (system, points, build, bytes) in curves)
+        {
+            var at = QpsAtRecall(points, 0.95);
+            Console.WriteLine($"{system,-22} {build,9:F2} {bytes,13:F0} {(at is null ? "n/a" : at.Value.ToString("F0", CultureInfo.InvariantCulture)),18}");
+        }
+
+        var ours95 = QpsAtRecall(curves[0].Points, 0.95);
+        var native95 = native is null ? null : QpsAtRecall(curves[1].Points, 0.95);
+        var summary = new Dictionary<string, object?>
+        {
+            ["command"] = "ann",
+            ["set"] = set,
+            ["n"] = data.Length,
+            ["dim"] = dim,
+            ["m"] = m,
+            ["ef_construction"] = efc,
+            ["threads"] = threads,
+            ["repeats"] = repeats,
+            ["ours_qps_at_recall_0.95"] = Round(ours95),
+            ["hnswlib_qps_at_recall_0.95"] = Round(native95),
+            ["qps_ratio_at_recall_0.95"] = ours95 is { } a && native95 is { } b ? Math.Round(a / b, 3) : null,
+            ["ours_build_s"] = Math.Round(ourBuild, 2),
+            ["hnswlib_build_s"] = native is null ? null : Math.Round(native.BuildSeconds, 2),
+            ["build_time_ratio"] = native is null ? null : Math.Round(ourBuild / native.BuildSeconds, 3),
+            ["ours_bytes_per_vector"] = Math.Round(ourBytes),
+            ["hnswlib_bytes_per_vector"] = native is null ? null : Math.Round(native.BytesPerVector),
+            ["hnswlib_recall_at_ef16"] = native is not null && nativeRecall.TryGetValue(16, out var r16) ? Math.Round(r16, 4) : null,
+        };
+        Console.WriteLine();
+        Console.WriteLine(JsonSerializer.Serialize(summary));
+        return 0;
+    }
+
+    private static double? Round(double? x) => x is { } v ? Math.Round(v, 1) : null;
+
+    private static double Median(List<double> xs)
+    {
+        var s = xs.Order().ToArray();
+        return s.Length == 0 ? double.NaN : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
+    /// <summary>QPS at the target recall: log-QPS interpolated linearly in recall between the two sweep
+    /// points around it (sorted by recall); null when the sweep does not reach the target or starts above it.</summary>
+    internal static double? QpsAtRecall(List<(int Ef, double Recall, double Qps)> points, double target)
+    {
+        var p = points.OrderBy(x => x.Recall).ThenByDescending(x => x.Qps).ToList();
+        for (var i = 0; i + 1 < p.Count; i++)
+        {
+            if (p[i].Recall <= target && p[i + 1].Recall >= target)
+            {
+                if (p[i + 1].Recall == p[i].Recall) return Math.Max(p[i].Qps, p[i + 1].Qps);
+                var t = (target - p[i].Recall) / (p[i + 1].Recall - p[i].Recall);
+                return Math.Exp(Math.Log(p[i].Qps) + t * (Math.Log(p[i + 1].Qps) - Math.Log(p[i].Qps)));
+            }
+        }
+        return null;
+    }
+
+    private static (double Recall, double Qps) RunOurs(HnswIndex index, float[][] queries, int[][] truth, int ef)
+    {
+        var results = new ScoredId[queries.Length][];
+        var sw = Stopwatch.StartNew();
+        for (var q = 0; q < queries.Length; q++) results[q] = index.Search(queries[q], K, null, ef);
+        var secs = sw.Elapsed.TotalSeconds;
+        long found = 0;
+        for (var q = 0; q < queries.Length; q++)
+        {
+            var want = truth[q].ToHashSet();
+            found += results[q].Count(h => want.Contains(h.Id));
+        }
+        return ((double)found / (queries.Length * K), queries.Length / secs);
+    }
+
+    private static int[][] GroundTruth(float[][] data, float[][] queries)
+    {
+        var truth = new int[queries.Length][];
+        Parallel.For(0, queries.Length, q =>
+        {
+            var exact = new ExactTopK(K);
+            for (var i = 0; i < data.Length; i++) exact.Offer(i, Kernels.Dot(queries[q], data[i]));
+            truth[q] = exact.Ids();
+        });
+        return truth;
+    }
+
+    private sealed class ExactTopK(int k)
+    {
+        private readonly PriorityQueue<int, float> _heap = new();
+
+        public void Offer(int id, float score)
+        {
+            if (_heap.Count < k) _heap.Enqueue(id, score);
+            else if (_heap.TryPeek(out _, out var worst) && score > worst) _heap.DequeueEnqueue(id, score);
+        }
+
+        public int[] Ids()
+        {
+            var ids = new int[_heap.Count];
+            for (var i = ids.Length - 1; i >= 0; i--) ids[i] = _heap.Dequeue();
+            return ids;
+        }
+    }
+
+    private static void WriteVectors(string path, float[][] vectors)
+    {
+        using var w = new BinaryWriter(File.Create(path));
+        w.Write(vectors.Length);
+        w.Write(vectors[0].Length);
+        foreach (var v in vectors)
+        {
+            foreach (var x in v) w.Write(x);
+        }
+    }
+
+    private static void WriteTruth(string path, int[][] truth)
+    {
+        using var w = new BinaryWriter(File.Create(path));
+        w.Write(truth.Length);
+        w.Write(K);
+        foreach (var t in truth)
+        {
+            for (var i = 0; i < K; i++) w.Write(i < t.Length ? t[i] : -1);
+        }
+    }
+
+    private static IEnumerable<(string, List<(int, double, double)>, double, double)> RunPython(string data, string queries, string truth, int m, int efc, int threads, int[] efs)
+    {
+        var script = Path.Combine(BenchPaths.RepoRoot, "bench", "peers", "py_peers.py");
+        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { script, data, queries, truth, m.ToString(CultureInfo.InvariantCulture), efc.ToString(CultureInfo.InvariantCulture),
+                     threads.ToString(CultureInfo.InvariantCulture), string.Join(',', efs) })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        Process process;
+        try
+        {
+            process = Process.Start(psi)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Console.WriteLine($"python peers skipped: {e.Message}");
+            return [];
+        }
+        var curves = new Dictionary<string, (List<(int, double, double)> Points, double Build, double Bytes)>();
+        var stderr = process.StandardError.ReadToEndAsync();
+        while (process.StandardOutput.ReadLine() is { } line)
+        {
+            using var doc = JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            var system = root.GetProperty("system").GetString()!;
+            if (root.TryGetProperty("build_s", out var b))
+            {
+                curves[system] = ([], b.GetDouble(), root.GetProperty("bytes_per_vector").GetDouble());
+                Console.WriteLine($"{system,-20} build {b.GetDouble(),8:F2} s");
+            }
+            else
+            {
+                curves[system].Points.Add((root.GetProperty("ef").GetInt32(), root.GetProperty("recall").GetDouble(), root.GetProperty("qps").GetDouble()));
+            }
+        }
+        process.WaitForExit();
+        if (process.ExitCode != 0) Console.WriteLine($"python peers failed ({process.ExitCode}): {stderr.Result.Trim()}");
+        return curves.Select(c => (c.Key, c.Value.Points, c.Value.Build, c.Value.Bytes)).ToList();
+    }
+
+    /// <summary>SciFact corpus (title + text) and queries (with the bge query instruction) embedded by
+    /// the synthetic bge-small model, cached under bench/out/ann.</summary>
+    private static async Task<(float[][] Data, float[][] Queries)> SciFactAsync(int docs)
+    {
+        var cacheDir = Path.Combine(BenchPaths.Out, "ann");
+        Directory.CreateDirectory(cacheDir);
+        var texts = EmbedBenchmark.ReadCorpus(docs);
+        var cacheData = Path.Combine(cacheDir, $"scifact-docs-{texts.Length}.f32");
+        var cacheQueries = Path.Combine(cacheDir, "scifact-queries.f32");
+        if (File.Exists(cacheData) && File.Exists(cacheQueries)) return (ReadVectors(cacheData), ReadVectors(cacheQueries));
+
+        var factory = new OnnxSessionFactory(new OnnxRuntimeOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
+        using var embedder = BgeEmbedder.Load(EmbedBenchmark.EnsureModel(), "synthetic/bge-small-en-v1.5", factory, new BgeEmbedderOptions());
+        var queryTexts = File.ReadLines(Path.Combine(BenchPaths.SharedData, "scifact-beir", "queries.jsonl"))
+            .Where(l => !string.IsNullOrWhiteSpace(l))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString() ?? "")
+            .Select(t => embedder.DefaultQueryInstruction + t)
+            .ToArray();
+        Console.WriteLine($"embedding {texts.Length} SciFact docs and {queryTexts.Length} queries with the synthetic bge-small model (cached afterwards) ...");
+        var sw = Stopwatch.StartNew();
+        var data = new List<float[]>();
+        for (var i = 0; i < texts.Length; i += 256) data.AddRange(await embedder.EmbedDocumentsAsync(texts[i..Math.Min(texts.Length, i + 256)]));
+        var queries = await embedder.EmbedDocumentsAsync(queryTexts);
+        Console.WriteLine($"embedded in {sw.Elapsed.TotalSeconds:F0} s");
+        foreach (var v in data) Core.Index.VectorMath.NormalizeInPlace(v);
+        foreach (var v in queries) Core.Index.VectorMath.NormalizeInPlace(v);
+        WriteVectors(cacheData, [.. data]);
+        WriteVectors(cacheQueries, queries);
+        return ([.. data], queries);
+    }
+
+    private static float[][] ReadVectors(string path)
+    {
+        using var r = new BinaryReader(File.OpenRead(path));
+        var n = r.ReadInt32();
+        var dim = r.ReadInt32();
+        var result = new float[n][];
+        for (var i = 0; i < n; i++)
+        {
+            result[i] = new float[dim];
+            for (var j = 0; j < dim; j++) result[i][j] = r.ReadSingle();
+        }
+        return result;
+    }
+
+    /// <summary>The native hnswlib driver process: builds at start, then answers "ef N" commands.</summary>
+    private sealed class NativeDriver : IDisposable
+    {
+        private readonly Process _process;
+
+        private NativeDriver(Process process, double build, double bytes)
+        {
+            _process = process;
+            BuildSeconds = build;
+            BytesPerVector = bytes;
+        }
+
+        public double BuildSeconds { get; }
+
+        public double BytesPerVector { get; }
+
+        public static NativeDriver Start(string path, string data, string queries, string truth, int m, int efc, int threads)
+        {
+            var psi = new ProcessStartInfo(path) { RedirectStandardInput = true, RedirectStandardOutput = true };
+            foreach (var a in new[] { data, queries, truth, m.ToString(CultureInfo.InvariantCulture), efc.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture) })
+            {
+                psi.ArgumentList.Add(a);
+            }
+            var process = Process.Start(psi)!;
+            var line = process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("hnswlib driver exited before building");
+            var parts = line.Split(' ');
+            if (parts[0] != "built") throw new InvalidOperationException($"hnswlib driver: {line}");
+            return new NativeDriver(process, double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture));
+        }
+
+        public (double Recall, double Qps) Run(int ef)
+        {
+            _process.StandardInput.WriteLine($"ef {ef}");
+            _process.StandardInput.Flush();
+            var line = _process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("hnswlib driver exited");
+            var parts = line.Split(' ');
+            return (double.Parse(parts[2], CultureInfo.InvariantCulture), double.Parse(parts[3], CultureInfo.InvariantCulture));
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                _process.StandardInput.WriteLine("quit");
+                _process.StandardInput.Flush();
+                _process.WaitForExit(10_000);
+            }
+            finally
+            {
+                _process.Dispose();
+            }
+        }
+    }
+}
