@@ -259,7 +259,8 @@ internal sealed class FakeHub : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // Close only: Stop already releases the endpoint, and the managed HttpListener's Close after Stop
+        // looks the endpoint up again, re-binding the port, which fails once another process holds it.
         _listener.Close();
         try
         {
