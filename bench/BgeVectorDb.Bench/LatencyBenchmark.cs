@@ -71,7 +71,7 @@ internal static class LatencyBenchmark
 
         var embedFolder = EnsureModel("bge-small", "bge-small-synthetic");
         var rerankFolder = EnsureModel("minilm-l6-cross", "minilm-l6-cross-synthetic");
-        var corpus = ReadCorpus(Math.Max(docs, ingestDocs));
+        var corpus = EmbedBenchmark.ReadCorpus(Math.Max(docs, ingestDocs));
         var queries = ReadTestQueries(queryCount);
         var factory = new OnnxSessionFactory(new OnnxRuntimeOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = threads });
         var scheduler = new InferenceBatcherOptions { MaxBatchTokens = maxTokens, IngestBatchMilliseconds = ingestMs };
@@ -314,36 +314,6 @@ internal static class LatencyBenchmark
 
         Console.WriteLine($"Generating the synthetic {preset} model into {folder} (once) ...");
         return SyntheticModelGenerator.Write(SyntheticModelSpec.Preset(preset), folder, vocab);
-    }
-
-    private static string[] ReadCorpus(int docs)
-    {
-        var path = Path.Combine(BenchPaths.SharedData, "scifact-beir", "corpus.jsonl");
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"SciFact corpus not found at {path} (set BGE_SHARED_DATA)", path);
-        }
-
-        var texts = new List<string>(docs);
-        foreach (var line in File.ReadLines(path))
-        {
-            if (texts.Count >= docs)
-            {
-                break;
-            }
-
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
-            using var doc = JsonDocument.Parse(line);
-            var title = doc.RootElement.TryGetProperty("title", out var t) ? t.GetString() : null;
-            var text = doc.RootElement.TryGetProperty("text", out var x) ? x.GetString() : null;
-            texts.Add(((title ?? "") + " " + (text ?? "")).Trim());
-        }
-
-        return [.. texts];
     }
 
     /// <summary>The texts of the distinct query ids of qrels/test.tsv, in file order.</summary>

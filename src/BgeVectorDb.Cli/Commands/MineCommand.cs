@@ -47,23 +47,7 @@ internal static class MineCommand
         };
         var negatives = new Option<int>("-n", "--negatives") { Description = "Negatives per query (negative_number).", DefaultValueFactory = _ => MiningOptions.DefaultNegativeNumber };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed: same seed and input, byte-identical output." };
-        var filter = new Option<Filter?>("--filter")
-        {
-            Description = "Metadata filter on candidates (same JSON as search --filter).",
-            HelpName = "JSON",
-            CustomParser = r =>
-            {
-                try
-                {
-                    return FilterJson.Parse(r.Tokens.Count > 0 ? r.Tokens[0].Value : "");
-                }
-                catch (JsonShapeException e)
-                {
-                    r.AddError("--filter: " + e.Message);
-                    return null;
-                }
-            },
-        };
+        var filter = Validation.FilterOption("Metadata filter on candidates (same JSON as search --filter).");
         var instruction = new Option<string?>("--instruction") { Description = "Query instruction (\"\" = none; default: the collection's).", HelpName = "TEXT" };
         var ratio = new Option<float?>("--false-negative-ratio")
         {

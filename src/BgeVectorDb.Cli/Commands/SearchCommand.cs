@@ -49,24 +49,8 @@ internal static class SearchCommand
             HelpName = "N",
         };
         var noRerank = new Option<bool>("--no-rerank") { Description = "ANN order only, no cross-encoder." };
-        var filter = new Option<Filter?>("--filter")
-        {
-            Description = "Metadata filter, e.g. '{\"field\":{\"key\":\"year\",\"range\":{\"gte\":2020}}}' " +
-                "(field: equals | any_of | range | exists; and/or: [...]; not: {...}).",
-            HelpName = "JSON",
-            CustomParser = r =>
-            {
-                try
-                {
-                    return FilterJson.Parse(r.Tokens.Count > 0 ? r.Tokens[0].Value : "");
-                }
-                catch (JsonShapeException e)
-                {
-                    r.AddError("--filter: " + e.Message);
-                    return null;
-                }
-            },
-        };
+        var filter = Validation.FilterOption("Metadata filter, e.g. '{\"field\":{\"key\":\"year\",\"range\":{\"gte\":2020}}}' " +
+                "(field: equals | any_of | range | exists; and/or: [...]; not: {...}).");
         var instruction = new Option<string?>("--instruction") { Description = "Query instruction for this query (\"\" = none; default: the collection's).", HelpName = "TEXT" };
         var ef = new Option<int>("--ef") { Description = "HNSW beam width (0 = collection default)." };
         var vectors = new Option<bool>("--vectors") { Description = "Also return the hits' vectors (JSON output)." };

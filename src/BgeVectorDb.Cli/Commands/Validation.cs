@@ -1,4 +1,6 @@
 using System.CommandLine;
+using BgeVectorDb.Cli.Json;
+using BgeVectorDb.Protos.V1;
 
 namespace BgeVectorDb.Cli.Commands;
 
@@ -36,4 +38,23 @@ internal static class Validation
             return default;
         }
     }
+
+    /// <summary>A <c>--filter JSON</c> option parsed into a proto <see cref="Filter"/>; bad JSON is a parse error.</summary>
+    public static Option<Filter?> FilterOption(string description) => new("--filter")
+    {
+        Description = description,
+        HelpName = "JSON",
+        CustomParser = r =>
+        {
+            try
+            {
+                return FilterJson.Parse(r.Tokens.Count > 0 ? r.Tokens[0].Value : "");
+            }
+            catch (JsonShapeException e)
+            {
+                r.AddError("--filter: " + e.Message);
+                return null;
+            }
+        },
+    };
 }
