@@ -83,7 +83,7 @@ public sealed partial class Collection
 
     /// <summary>Records that the node of <paramref name="internalId"/> (and the neighbours its links
     /// name, whose links an insert may have changed) must go into the next checkpoint. Called under
-    /// the write lock.</summary>
+    /// the write lock, after the index has applied the write.</summary>
     private void TrackWrite(int internalId)
     {
         if (_wal is null) return;

@@ -171,11 +171,13 @@ public sealed partial class Collection : IAsyncDisposable
     private int ApplyUpsert(IReadOnlyList<StoredDocument> documents)
     {
         var replaced = 0;
+        var internalIds = new int[documents.Count];
         _lock.EnterWriteLock();
         try
         {
-            foreach (var d in documents)
+            for (var i = 0; i < documents.Count; i++)
             {
+                var d = documents[i];
                 if (_idMap.TryGetValue(d.Id, out var internalId))
                 {
                     replaced++;
@@ -188,9 +190,23 @@ public sealed partial class Collection : IAsyncDisposable
                     _idMap[d.Id] = internalId;
                 }
                 _records[internalId] = new Record(d.Id, d.Text, d.Metadata);
-                _index.Upsert(internalId, d.Vector);
-                TrackWrite(internalId);
+                internalIds[i] = internalId;
             }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        // Linking into the graph is the expensive part: it runs outside the collection lock, so searches go
+        // on meanwhile, and on every core (the index takes concurrent inserts; ids are unique within a batch,
+        // the validator sees to that). Applies run one at a time in log order, so a checkpoint's cut still
+        // sees whole batches; the nodes and the neighbours whose links changed are marked for it afterwards.
+        if (documents.Count == 1) _index.Upsert(internalIds[0], documents[0].Vector);
+        else Parallel.For(0, documents.Count, i => _index.Upsert(internalIds[i], documents[i].Vector));
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach (var id in internalIds) TrackWrite(id);
         }
         finally
         {
