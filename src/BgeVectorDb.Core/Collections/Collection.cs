@@ -170,8 +170,9 @@ public sealed partial class Collection : IAsyncDisposable
 
     private int ApplyUpsert(IReadOnlyList<StoredDocument> documents)
     {
-        var replaced = 0;
         var internalIds = new int[documents.Count];
+        var added = new List<int>(documents.Count);
+        var replaced = new List<int>();
         _lock.EnterWriteLock();
         try
         {
@@ -180,7 +181,7 @@ public sealed partial class Collection : IAsyncDisposable
                 var d = documents[i];
                 if (_idMap.TryGetValue(d.Id, out var internalId))
                 {
-                    replaced++;
+                    replaced.Add(i);
                 }
                 else
                 {
@@ -188,6 +189,7 @@ public sealed partial class Collection : IAsyncDisposable
                     internalId = _records.Count;
                     _records.Add(null);
                     _idMap[d.Id] = internalId;
+                    added.Add(i);
                 }
                 _records[internalId] = new Record(d.Id, d.Text, d.Metadata);
                 internalIds[i] = internalId;
@@ -197,22 +199,25 @@ public sealed partial class Collection : IAsyncDisposable
         {
             _lock.ExitWriteLock();
         }
-        // Linking into the graph is the expensive part: it runs outside the collection lock, so searches go
-        // on meanwhile, and on every core (the index takes concurrent inserts; ids are unique within a batch,
-        // the validator sees to that). Applies run one at a time in log order, so a checkpoint's cut still
-        // sees whole batches; the nodes and the neighbours whose links changed are marked for it afterwards.
-        if (documents.Count == 1) _index.Upsert(internalIds[0], documents[0].Vector);
-        else Parallel.For(0, documents.Count, i => _index.Upsert(internalIds[i], documents[i].Vector));
+        // Linking new points into the graph is the expensive part: it runs outside the collection lock, so
+        // searches go on meanwhile (a point is found once linked), and on every core (the index takes
+        // concurrent inserts; ids are unique within a batch, the validator sees to that). A replace rewrites
+        // a vector that searches may be reading, so it stays under the write lock. Applies run one at a time
+        // in log order, so a checkpoint's cut still sees whole batches; nodes and the neighbours whose links
+        // changed are marked for it once linked.
+        if (added.Count == 1) _index.Upsert(internalIds[added[0]], documents[added[0]].Vector);
+        else if (added.Count > 1) Parallel.ForEach(added, i => _index.Upsert(internalIds[i], documents[i].Vector));
         _lock.EnterWriteLock();
         try
         {
+            foreach (var i in replaced) _index.Upsert(internalIds[i], documents[i].Vector);
             foreach (var id in internalIds) TrackWrite(id);
         }
         finally
         {
             _lock.ExitWriteLock();
         }
-        return replaced;
+        return replaced.Count;
     }
 
     private int ApplyDelete(IReadOnlyList<string> ids)
