@@ -73,13 +73,16 @@ public sealed partial class Collection
         var started = Stopwatch.GetTimestamp();
         DocumentValidator.ValidateId(id, "id", _limits);
         var (k, _) = ValidateOptions(options);
-        float[] q;
+        var q = new float[Config.Dimension];
         int internalId;
         _lock.EnterReadLock();
         try
         {
-            if (!_idMap.TryGetValue(id, out internalId)) throw new EngineException(EngineErrorKind.NotFound, $"document '{id}' does not exist in collection '{Name}'");
-            q = ReadVector(internalId);
+            // A document still being linked into the index (its write not yet complete) is not visible.
+            if (!_idMap.TryGetValue(id, out internalId) || !_index.TryGetVector(internalId, q))
+            {
+                throw new EngineException(EngineErrorKind.NotFound, $"document '{id}' does not exist in collection '{Name}'");
+            }
         }
         finally
         {

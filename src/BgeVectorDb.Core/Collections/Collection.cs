@@ -107,10 +107,13 @@ public sealed partial class Collection : IAsyncDisposable
         {
             foreach (var id in ids)
             {
-                if (_idMap.TryGetValue(id, out var internalId) && _records[internalId] is { } r)
+                // A document of a batch still being linked into the index has no vector yet: it is not
+                // visible until its write completes.
+                var vector = fields.Vector ? new float[Config.Dimension] : [];
+                if (_idMap.TryGetValue(id, out var internalId) && _records[internalId] is { } r
+                    && (!fields.Vector || _index.TryGetVector(internalId, vector)))
                 {
-                    found.Add(new StoredDocument(r.Id, fields.Text ? r.Text : "", fields.Metadata ? r.Metadata : Document.NoMetadata,
-                        fields.Vector ? ReadVector(internalId) : []));
+                    found.Add(new StoredDocument(r.Id, fields.Text ? r.Text : "", fields.Metadata ? r.Metadata : Document.NoMetadata, vector));
                 }
                 else
                 {
