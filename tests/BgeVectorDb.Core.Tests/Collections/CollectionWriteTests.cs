@@ -15,13 +15,6 @@ public sealed class CollectionWriteTests : IAsyncLifetime
     private const int Dim = 32;
     private CollectionCatalog _catalog = null!;
 
-    private sealed class NoModels : IModelProvider
-    {
-        public string DefaultEmbeddingModel => "none";
-        public string DefaultRerankerModel => "none";
-        public ITextEmbedder GetEmbedder(string modelId) => throw new InvalidOperationException();
-        public IReranker GetReranker(string modelId) => throw new InvalidOperationException();
-    }
 
     public Task InitializeAsync()
     {

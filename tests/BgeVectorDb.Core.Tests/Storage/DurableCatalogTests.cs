@@ -263,16 +263,6 @@ public sealed class DurableCatalogTests : IDisposable
         Assert.Empty(reopened.List());
     }
 
-    private sealed class NoModels : IModelProvider
-    {
-        public string DefaultEmbeddingModel => "none";
-
-        public string DefaultRerankerModel => "none";
-
-        public ITextEmbedder GetEmbedder(string modelId) => throw new EngineException(EngineErrorKind.InvalidArgument, "no models", "config.embedding_model");
-
-        public IReranker GetReranker(string modelId) => throw new EngineException(EngineErrorKind.InvalidArgument, "no models", "config.reranker_model");
-    }
 }
 
 /// <summary>Collects formatted log lines.</summary>

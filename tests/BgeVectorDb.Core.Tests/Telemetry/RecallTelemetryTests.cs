@@ -20,13 +20,6 @@ public sealed class RecallTelemetryTests : IAsyncLifetime
     private Collection _collection = null!;
     private readonly float[][] _vectors = new float[Docs][];
 
-    private sealed class NoModels : IModelProvider
-    {
-        public string DefaultEmbeddingModel => "none";
-        public string DefaultRerankerModel => "none";
-        public ITextEmbedder GetEmbedder(string modelId) => throw new InvalidOperationException();
-        public IReranker GetReranker(string modelId) => throw new InvalidOperationException();
-    }
 
     public async Task InitializeAsync()
     {
