@@ -15,22 +15,25 @@ namespace BgeVectorDb.Bench;
 /// g++ -O3 -march=native), python3-hnswlib and faiss IndexHNSWFlat, with the same M and ef_construction,
 /// on one vector set. Reports recall@10 and single-thread QPS per ef, build time with the same thread
 /// count and bytes per vector, then the ratios against native hnswlib (QPS at recall@10 = 0.95,
-/// interpolated; build time). Our runs and native hnswlib's are interleaved ef by ef (the native driver
-/// keeps its index in a child process and answers "ef N" commands), repeated, and QPS are medians.
+/// interpolated; build time). Our runs and native hnswlib's are interleaved: the builds slice by slice,
+/// the searches ef by ef (the native driver keeps its index in a child process and answers "add N" and
+/// "ef N" commands), repeated, and QPS are medians.
 /// </summary>
 internal static class AnnBenchmark
 {
     private const string Usage = """
-        ann [--set mixture|scifact] [--n N] [--full] [--queries Q] [--m M] [--efc EFC] [--threads T]
-            [--ef 10,16,...] [--repeats R] [--no-python] [--clusters C] [--spread S] [--decay D] [--seed X] [--docs N]
+        ann [--set mixture|scifact] [--n N] [--full] [--queries Q] [--m M] [--efc EFC] [--threads T] [--slices S]
+            [--ef 10,16,...] [--repeats R] [--seconds S] [--no-python] [--clusters C] [--spread S] [--decay D] [--seed X] [--docs N]
           --set       mixture (default): seeded Gaussian mixture, 384-d (see GaussianMixture);
                       scifact: SciFact corpus embedded with the synthetic bge-small model (cached in bench/out/ann)
           --n         points (default 100000); --full = 1,000,000
           --queries   queries (default 1000)
           --m, --efc  HNSW M and ef_construction for every system (default 16, 200)
           --threads   build threads for every system (default: cores)
+          --slices    the builds alternate slice by slice, this many slices (default 20)
           --ef        ef sweep (default 10,16,24,32,48,64,96,128,192,256)
           --repeats   interleaved QPS repeats, medians reported (default 3)
+          --seconds   each QPS figure runs the query set as many times as our searches need for about this long (default 1)
           --no-python skip python3-hnswlib and faiss
           --clusters/--spread/--decay/--seed  mixture shape (default 64 / 2.5 / 0.2 / 1)
           --docs      scifact: first corpus documents to embed (default 1000, a few minutes on 2 cores; 5183 = all, about an hour)
@@ -41,8 +44,8 @@ internal static class AnnBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         string set = "mixture";
-        int n = 100_000, queries = 1000, m = 16, efc = 200, threads = Environment.ProcessorCount, repeats = 3, clusters = 64, seed = 1, docs = 1000;
-        double spread = 2.5, decay = 0.2;
+        int n = 100_000, slices = 20, queries = 1000, m = 16, efc = 200, threads = Environment.ProcessorCount, repeats = 3, clusters = 64, seed = 1, docs = 1000;
+        double spread = 2.5, decay = 0.2, seconds = 1.0;
         var efs = new[] { 10, 16, 24, 32, 48, 64, 96, 128, 192, 256 };
         var python = true;
         for (var i = 0; i < args.Length; i++)
@@ -55,11 +58,13 @@ internal static class AnnBenchmark
                 case "--n": n = NextInt(); break;
                 case "--full": n = 1_000_000; break;
                 case "--queries": queries = NextInt(); break;
+                case "--slices": slices = Math.Max(1, NextInt()); break;
                 case "--m": m = NextInt(); break;
                 case "--efc": efc = NextInt(); break;
                 case "--threads": threads = NextInt(); break;
                 case "--ef": efs = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--repeats": repeats = Math.Max(1, NextInt()); break;
+                case "--seconds": seconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--no-python": python = false; break;
                 case "--clusters": clusters = NextInt(); break;
                 case "--spread": spread = double.Parse(Next(), CultureInfo.InvariantCulture); break;
@@ -99,29 +104,56 @@ internal static class AnnBenchmark
         WriteVectors(queryPath, qs);
         WriteTruth(truthPath, truth);
 
-        // Build: ours, then native hnswlib (the driver builds as soon as it starts).
+        // Build, interleaved: both indexes grow slice by slice (the same points in the same id order),
+        // who goes first alternating per slice, so load changes on a shared machine hit both builds alike.
         var index = new HnswIndex(dim, DistanceKind.Dot, m, efc);
-        sw.Restart();
-        Parallel.For(0, data.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, i => index.Upsert(i, data[i]));
-        var ourBuild = sw.Elapsed.TotalSeconds;
-        var ourBytes = (double)index.MemoryBytes / data.Length;
-        Console.WriteLine($"bgevectordb-hnsw     build {ourBuild,8:F2} s   {ourBytes,8:F0} bytes/vector");
-
         var driverPath = Path.Combine(BenchPaths.RepoRoot, "bench", "peers", "hnswlib_driver");
         NativeDriver? native = null;
-        if (File.Exists(driverPath))
+        if (File.Exists(driverPath)) native = NativeDriver.Start(driverPath, dataPath, queryPath, truthPath, m, efc, threads);
+        else Console.WriteLine($"native hnswlib driver not found at {driverPath}: run bash bench/peers/install.sh");
+        var sliceSize = (data.Length + slices - 1) / slices;
+        double ourBuild = 0, nativeBuild = 0;
+        var sliceRatios = new List<double>();
+        for (int start = 0, s = 0; start < data.Length; start += sliceSize, s++)
         {
-            native = NativeDriver.Start(driverPath, dataPath, queryPath, truthPath, m, efc, threads);
-            Console.WriteLine($"hnswlib-native       build {native.BuildSeconds,8:F2} s   {native.BytesPerVector,8:F0} bytes/vector");
+            var end = Math.Min(data.Length, start + sliceSize);
+            double ours = 0, theirs = 0;
+            for (var turn = 0; turn < 2; turn++)
+            {
+                if ((turn + s) % 2 == 0)
+                {
+                    sw.Restart();
+                    Parallel.For(start, end, new ParallelOptions { MaxDegreeOfParallelism = threads }, i => index.Upsert(i, data[i]));
+                    ours = sw.Elapsed.TotalSeconds;
+                }
+                else if (native is not null)
+                {
+                    theirs = native.Add(end - start);
+                }
+            }
+            ourBuild += ours;
+            nativeBuild += theirs;
+            if (native is not null) sliceRatios.Add(ours / theirs);
         }
-        else
+        var ourBytes = (double)index.MemoryBytes / data.Length;
+        Console.WriteLine($"bgevectordb-hnsw     build {ourBuild,8:F2} s   {ourBytes,8:F0} bytes/vector");
+        var nativeBytes = native?.BytesPerVector() ?? 0;
+        if (native is not null)
         {
-            Console.WriteLine($"native hnswlib driver not found at {driverPath}: run bash bench/peers/install.sh");
+            Console.WriteLine($"hnswlib-native       build {nativeBuild,8:F2} s   {nativeBytes,8:F0} bytes/vector");
+            Console.WriteLine($"build interleaved in {sliceRatios.Count} slices of {sliceSize}: time ratio ours/hnswlib {ourBuild / nativeBuild:F3} " +
+                              $"(per slice: median {Median(sliceRatios):F3}, min {sliceRatios.Min():F3}, max {sliceRatios.Max():F3})");
         }
 
-        // Warm-up, then interleaved repeats (alternating who goes first).
-        RunOurs(index, qs, truth, efs[^1]);
-        native?.Run(efs[^1]);
+        // Warm-up at each ef (which also sizes the measurement: enough passes over the query set for
+        // about --seconds of our searching), then interleaved repeats, alternating who goes first.
+        var passes = new Dictionary<int, int>();
+        foreach (var ef in efs)
+        {
+            var (_, warm) = RunOurs(index, qs, truth, ef, 1);
+            passes[ef] = Math.Clamp((int)Math.Ceiling(seconds * warm / qs.Length), 1, 100);
+            native?.Run(ef, 1);
+        }
         var ourQps = efs.ToDictionary(e => e, _ => new List<double>());
         var nativeQps = efs.ToDictionary(e => e, _ => new List<double>());
         var ourRecall = new Dictionary<int, double>();
@@ -134,18 +166,18 @@ internal static class AnnBenchmark
                 {
                     if ((turn + r) % 2 == 0)
                     {
-                        var (rc, q) = RunOurs(index, qs, truth, ef);
+                        var (rc, q) = RunOurs(index, qs, truth, ef, passes[ef]);
                         ourRecall[ef] = rc;
                         ourQps[ef].Add(q);
                     }
                     else if (native is not null)
                     {
-                        var (rc, q) = native.Run(ef);
+                        var (rc, q) = native.Run(ef, passes[ef]);
                         nativeRecall[ef] = rc;
                         nativeQps[ef].Add(q);
                     }
                 }
-                Console.WriteLine($"  repeat {r + 1} ef {ef,4}: ours {ourRecall[ef]:F4} / {ourQps[ef][^1],7:F0} QPS" +
+                Console.WriteLine($"  repeat {r + 1} ef {ef,4} x{passes[ef]}: ours {ourRecall[ef]:F4} / {ourQps[ef][^1],7:F0} QPS" +
                                   (native is null ? "" : $"   hnswlib {nativeRecall[ef]:F4} / {nativeQps[ef][^1],7:F0} QPS"));
             }
         }
@@ -157,7 +189,7 @@ internal static class AnnBenchmark
         };
         if (native is not null)
         {
-            curves.Add(("hnswlib-native", efs.Select(e => (e, nativeRecall[e], Median(nativeQps[e]))).ToList(), native.BuildSeconds, native.BytesPerVector));
+            curves.Add(("hnswlib-native", efs.Select(e => (e, nativeRecall[e], Median(nativeQps[e]))).ToList(), nativeBuild, nativeBytes));
         }
         if (python) curves.AddRange(RunPython(dataPath, queryPath, truthPath, m, efc, threads, efs));
 
@@ -191,10 +223,12 @@ internal static class AnnBenchmark
             ["hnswlib_qps_at_recall_0.95"] = Round(native95),
             ["qps_ratio_at_recall_0.95"] = ours95 is { } a && native95 is { } b ? Math.Round(a / b, 3) : null,
             ["ours_build_s"] = Math.Round(ourBuild, 2),
-            ["hnswlib_build_s"] = native is null ? null : Math.Round(native.BuildSeconds, 2),
-            ["build_time_ratio"] = native is null ? null : Math.Round(ourBuild / native.BuildSeconds, 3),
+            ["hnswlib_build_s"] = native is null ? null : Math.Round(nativeBuild, 2),
+            ["build_time_ratio"] = native is null ? null : Math.Round(ourBuild / nativeBuild, 3),
+            ["build_slices"] = sliceRatios.Count,
+            ["build_slice_ratio_median"] = native is null ? null : Math.Round(Median(sliceRatios), 3),
             ["ours_bytes_per_vector"] = Math.Round(ourBytes),
-            ["hnswlib_bytes_per_vector"] = native is null ? null : Math.Round(native.BytesPerVector),
+            ["hnswlib_bytes_per_vector"] = native is null ? null : Math.Round(nativeBytes),
             ["hnswlib_recall_at_ef16"] = native is not null && nativeRecall.TryGetValue(16, out var r16) ? Math.Round(r16, 4) : null,
         };
         Console.WriteLine();
@@ -227,11 +261,14 @@ internal static class AnnBenchmark
         return null;
     }
 
-    private static (double Recall, double Qps) RunOurs(HnswIndex index, float[][] queries, int[][] truth, int ef)
+    private static (double Recall, double Qps) RunOurs(HnswIndex index, float[][] queries, int[][] truth, int ef, int passes)
     {
         var results = new ScoredId[queries.Length][];
         var sw = Stopwatch.StartNew();
-        for (var q = 0; q < queries.Length; q++) results[q] = index.Search(queries[q], K, null, ef);
+        for (var p = 0; p < passes; p++)
+        {
+            for (var q = 0; q < queries.Length; q++) results[q] = index.Search(queries[q], K, null, ef);
+        }
         var secs = sw.Elapsed.TotalSeconds;
         long found = 0;
         for (var q = 0; q < queries.Length; q++)
@@ -239,7 +276,7 @@ internal static class AnnBenchmark
             var want = truth[q].ToHashSet();
             found += results[q].Count(h => want.Contains(h.Id));
         }
-        return ((double)found / (queries.Length * K), queries.Length / secs);
+        return ((double)found / (queries.Length * K), (double)queries.Length * passes / secs);
     }
 
     private static int[][] GroundTruth(float[][] data, float[][] queries)
@@ -380,21 +417,12 @@ internal static class AnnBenchmark
         return result;
     }
 
-    /// <summary>The native hnswlib driver process: builds at start, then answers "ef N" commands.</summary>
+    /// <summary>The native hnswlib driver process: adds points on "add N", answers "ef N" and "bytes".</summary>
     private sealed class NativeDriver : IDisposable
     {
         private readonly Process _process;
 
-        private NativeDriver(Process process, double build, double bytes)
-        {
-            _process = process;
-            BuildSeconds = build;
-            BytesPerVector = bytes;
-        }
-
-        public double BuildSeconds { get; }
-
-        public double BytesPerVector { get; }
+        private NativeDriver(Process process) => _process = process;
 
         public static NativeDriver Start(string path, string data, string queries, string truth, int m, int efc, int threads)
         {
@@ -403,20 +431,35 @@ internal static class AnnBenchmark
             {
                 psi.ArgumentList.Add(a);
             }
-            var process = Process.Start(psi)!;
-            var line = process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("hnswlib driver exited before building");
-            var parts = line.Split(' ');
-            if (parts[0] != "built") throw new InvalidOperationException($"hnswlib driver: {line}");
-            return new NativeDriver(process, double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture));
+            var driver = new NativeDriver(Process.Start(psi)!);
+            driver.ReadReply("ready");
+            return driver;
         }
 
-        public (double Recall, double Qps) Run(int ef)
+        /// <summary>Adds the next <paramref name="count"/> points; returns the seconds the driver measured.</summary>
+        public double Add(int count) => double.Parse(Send($"add {count}", "added")[2], CultureInfo.InvariantCulture);
+
+        public double BytesPerVector() => double.Parse(Send("bytes", "bytes")[1], CultureInfo.InvariantCulture);
+
+        public (double Recall, double Qps) Run(int ef, int passes)
         {
-            _process.StandardInput.WriteLine($"ef {ef}");
+            var parts = Send($"ef {ef} {passes}", "ef");
+            return (double.Parse(parts[2], CultureInfo.InvariantCulture), double.Parse(parts[3], CultureInfo.InvariantCulture));
+        }
+
+        private string[] Send(string command, string reply)
+        {
+            _process.StandardInput.WriteLine(command);
             _process.StandardInput.Flush();
+            return ReadReply(reply);
+        }
+
+        private string[] ReadReply(string reply)
+        {
             var line = _process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("hnswlib driver exited");
             var parts = line.Split(' ');
-            return (double.Parse(parts[2], CultureInfo.InvariantCulture), double.Parse(parts[3], CultureInfo.InvariantCulture));
+            if (parts[0] != reply) throw new InvalidOperationException($"hnswlib driver: expected '{reply} ...', got '{line}'");
+            return parts;
         }
 
         public void Dispose()

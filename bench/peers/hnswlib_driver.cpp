@@ -2,11 +2,14 @@
 // Build: bench/peers/install.sh  (g++ -O3 -march=native against Debian's header-only libhnswlib-dev)
 // Usage: hnswlib_driver <data.bin> <queries.bin> <truth.bin> <M> <ef_construction> <threads>
 //   *.bin vectors: int32 n, int32 dim, n*dim float32;  truth: int32 nq, int32 k, nq*k int32 ids.
-// Builds an inner-product index (vectors are unit length: cosine), prints
-//   "built <seconds> <bytes_per_vector>"
-// then serves stdin commands, so the harness can interleave its own runs with ours:
-//   "ef <ef>"  -> single-thread search of every query at that ef, prints "ef <ef> <recall@k> <qps>"
-//   "quit"     -> exits
+// Creates an inner-product index (vectors are unit length: cosine), prints "ready <n>", then serves
+// stdin commands, so the harness can interleave its own build and searches with ours slice by slice:
+//   "add <count>" -> inserts the next <count> points (in id order) on <threads> threads, prints
+//                    "added <points so far> <seconds for this slice>"
+//   "bytes"       -> prints "bytes <bytes_per_vector>" over the points added so far
+//   "ef <ef> <passes>" -> single-thread search of every query at that ef, <passes> times over the query
+//                    set, prints "ef <ef> <recall@k> <qps>"
+//   "quit"        -> exits
 #include <hnswlib/hnswlib.h>
 
 #include <atomic>
@@ -14,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -44,37 +48,54 @@ int main(int argc, char** argv) {
 
     hnswlib::InnerProductSpace space(dim);
     hnswlib::HierarchicalNSW<float> index(&space, n, M, efc, 100);
-    auto t0 = std::chrono::steady_clock::now();
-    std::atomic<int> next{0};
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; t++) {
-        pool.emplace_back([&] {
-            for (int i = next++; i < n; i = next++) index.addPoint(data.data() + static_cast<size_t>(i) * dim, i);
-        });
-    }
-    for (auto& th : pool) th.join();
-    double build = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    // Bytes: level-0 block (links + vector + label) per element, upper-level link lists, and the
-    // per-element level/lock/label-map bookkeeping.
-    double bytes = static_cast<double>(index.size_data_per_element_) * n;
-    for (int i = 0; i < n; i++) bytes += static_cast<double>(index.element_levels_[i]) * index.size_links_per_element_ + sizeof(void*) + sizeof(int);
-    bytes += static_cast<double>(n) * (sizeof(hnswlib::labeltype) + sizeof(hnswlib::tableint) + 16);
-    std::printf("built %.3f %.1f\n", build, bytes / n);
+    int added = 0;
+    std::printf("ready %d\n", n);
     std::fflush(stdout);
 
     std::string cmd;
     while (std::cin >> cmd) {
         if (cmd == "quit") break;
+        if (cmd == "add") {
+            int count;
+            std::cin >> count;
+            int end = std::min(n, added + count);
+            auto t0 = std::chrono::steady_clock::now();
+            std::atomic<int> next{added};
+            std::vector<std::thread> pool;
+            for (int t = 0; t < threads; t++) {
+                pool.emplace_back([&] {
+                    for (int i = next++; i < end; i = next++) index.addPoint(data.data() + static_cast<size_t>(i) * dim, i);
+                });
+            }
+            for (auto& th : pool) th.join();
+            added = end;
+            std::printf("added %d %.6f\n", added, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            std::fflush(stdout);
+            continue;
+        }
+        if (cmd == "bytes") {
+            // Level-0 block (links + vector + label) per element, upper-level link lists, and the
+            // per-element level/lock/label-map bookkeeping.
+            double bytes = static_cast<double>(index.size_data_per_element_) * added;
+            for (int i = 0; i < added; i++) bytes += static_cast<double>(index.element_levels_[i]) * index.size_links_per_element_ + sizeof(void*) + sizeof(int);
+            bytes += static_cast<double>(added) * (sizeof(hnswlib::labeltype) + sizeof(hnswlib::tableint) + 16);
+            std::printf("bytes %.1f\n", added == 0 ? 0.0 : bytes / added);
+            std::fflush(stdout);
+            continue;
+        }
         if (cmd != "ef") { std::cerr << "unknown command " << cmd << "\n"; return 2; }
-        int ef;
-        std::cin >> ef;
+        int ef, passes;
+        std::cin >> ef >> passes;
         index.setEf(ef);
         std::vector<std::vector<hnswlib::labeltype>> results(nq);
         auto s0 = std::chrono::steady_clock::now();
-        for (int q = 0; q < nq; q++) {
-            auto pq = index.searchKnn(queries.data() + static_cast<size_t>(q) * dim, k);
-            auto& r = results[q];
-            while (!pq.empty()) { r.push_back(pq.top().second); pq.pop(); }
+        for (int p = 0; p < passes; p++) {
+            for (int q = 0; q < nq; q++) {
+                auto pq = index.searchKnn(queries.data() + static_cast<size_t>(q) * dim, k);
+                auto& r = results[q];
+                r.clear();
+                while (!pq.empty()) { r.push_back(pq.top().second); pq.pop(); }
+            }
         }
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
         long found = 0;
@@ -82,7 +103,7 @@ int main(int argc, char** argv) {
             std::unordered_set<int> want(truth.begin() + static_cast<long>(q) * k, truth.begin() + static_cast<long>(q + 1) * k);
             for (auto id : results[q]) found += want.count(static_cast<int>(id));
         }
-        std::printf("ef %d %.5f %.1f\n", ef, static_cast<double>(found) / (static_cast<double>(nq) * k), nq / secs);
+        std::printf("ef %d %.5f %.1f\n", ef, static_cast<double>(found) / (static_cast<double>(nq) * k), static_cast<double>(nq) * passes / secs);
         std::fflush(stdout);
     }
     return 0;

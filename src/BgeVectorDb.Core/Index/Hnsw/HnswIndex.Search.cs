@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace BgeVectorDb.Core.Index.Hnsw;
 
@@ -9,6 +10,11 @@ public sealed unsafe partial class HnswIndex
     public const double ExactSelectivity = 0.05;
 
     private const int PlannerSamples = 256;
+
+    /// <summary>Cache lines of a neighbour's vector requested ahead of scoring (the hardware prefetcher
+    /// follows the rest). Measured with `ann` (100k x 384, ef 64): 2 and 4 lines about equal, 1 line
+    /// about 10% and 8 lines about 5% slower, the whole vector about 15% slower.</summary>
+    private const int PrefetchLines = 4;
 
     /// <summary>How the last filtered query was (or would be) executed; see <see cref="Plan"/>.</summary>
     public enum FilterPlan
@@ -93,6 +99,7 @@ public sealed unsafe partial class HnswIndex
     }
 
     /// <summary>Greedy walk at an upper level: move to the best neighbour until none improves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Greedy(Storage s, float* q, int level, ref int cur, ref float curScore)
     {
         var cap = s.Capacity;
@@ -160,7 +167,10 @@ public sealed unsafe partial class HnswIndex
 
     /// <summary>The hot loop: beam search at level 0. Every node routes; only live nodes that pass the
     /// filter (and are not <paramref name="exclude"/>) enter the results. Stops when the best open
-    /// candidate is worse than the worst of ef results.</summary>
+    /// candidate is worse than the worst of ef results. Compiled fully optimised at first call:
+    /// Dynamic PGO's profile (taken during builds, at ef_construction) made its tier-1 code vary from
+    /// process to process by up to 30% in the `ann` benchmark.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SearchLevel0<TScorer, TFilter>(Storage s, float* q, int entry, int ef, ref TFilter filter, int exclude, SearchContext ctx)
         where TScorer : IScorer
         where TFilter : struct, INodeFilter
@@ -174,6 +184,8 @@ public sealed unsafe partial class HnswIndex
         var vecOff = _vectorOffset;
         var dim = Dimension;
         var m0 = _m0;
+        ref var pending = ref MemoryMarshal.GetArrayDataReference(ctx.Pending);
+        var prefetchEnd = Math.Min((int)stride, vecOff + PrefetchLines * 64);
 
         var es = TScorer.Score(q, (float*)(NodePtr(s, entry) + vecOff), dim);
         Unsafe.Add(ref visited, entry) = tag;
@@ -189,6 +201,9 @@ public sealed unsafe partial class HnswIndex
             var count = Volatile.Read(ref h[2]);
             if (count > m0) count = m0;
             var links = h + HeaderInts;
+            // Two passes: first claim the unvisited neighbours (and ask for their vectors), then score
+            // them, so the memory fetches of one list overlap instead of queueing behind each score.
+            var fresh = 0;
             for (var j = 0; j < count; j++)
             {
                 var n = links[j];
@@ -196,6 +211,17 @@ public sealed unsafe partial class HnswIndex
                 ref var v = ref Unsafe.Add(ref visited, n);
                 if (v == tag) continue;
                 v = tag;
+                var p = (byte*)Unsafe.Add(ref chunks, n >> ChunkShift) + (n & ChunkMask) * stride;
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(p);
+                    for (var o = vecOff; o < prefetchEnd; o += 64) Sse.Prefetch0(p + o);
+                }
+                Unsafe.Add(ref pending, fresh++) = n;
+            }
+            for (var j = 0; j < fresh; j++)
+            {
+                var n = Unsafe.Add(ref pending, j);
                 var node = (byte*)Unsafe.Add(ref chunks, n >> ChunkShift) + (n & ChunkMask) * stride;
                 var sc = TScorer.Score(q, (float*)(node + vecOff), dim);
                 if (ctx.ResultCount < ef || sc > lowerBound)

@@ -29,6 +29,9 @@ internal sealed class SearchContext
     public int[] Selected = new int[128];
     public int[] LinkCopy = new int[128];
 
+    /// <summary>Unvisited neighbours of the node being expanded (level-0 lists hold at most 2M = 512).</summary>
+    public int[] Pending = new int[512];
+
     /// <summary>Takes this thread's context (or a fresh one when it is already in use).</summary>
     public static SearchContext Rent()
     {
