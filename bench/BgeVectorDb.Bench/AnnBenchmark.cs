@@ -16,14 +16,14 @@ namespace BgeVectorDb.Bench;
 /// on one vector set. Reports recall@10 and single-thread QPS per ef, build time with the same thread
 /// count and bytes per vector, then the ratios against native hnswlib (QPS at recall@10 = 0.95,
 /// interpolated; build time). Our runs and native hnswlib's are interleaved: the builds slice by slice,
-/// the searches ef by ef (the native driver keeps its index in a child process and answers "add N" and
-/// "ef N" commands), repeated, and QPS are medians.
+/// the searches block by block of queries (the native driver keeps its index in a child process and
+/// answers "add" and "block" commands); sweeps are repeated and QPS are medians.
 /// </summary>
 internal static class AnnBenchmark
 {
     private const string Usage = """
         ann [--set mixture|scifact] [--n N] [--full] [--queries Q] [--m M] [--efc EFC] [--threads T] [--slices S]
-            [--ef 10,16,...] [--repeats R] [--seconds S] [--no-python] [--clusters C] [--spread S] [--decay D] [--seed X] [--docs N]
+            [--ef 10,16,...] [--repeats R] [--seconds S] [--block B] [--no-python] [--clusters C] [--spread S] [--decay D] [--seed X] [--docs N]
           --set       mixture (default): seeded Gaussian mixture, 384-d (see GaussianMixture);
                       scifact: SciFact corpus embedded with the synthetic bge-small model (cached in bench/out/ann)
           --n         points (default 100000); --full = 1,000,000
@@ -31,9 +31,10 @@ internal static class AnnBenchmark
           --m, --efc  HNSW M and ef_construction for every system (default 16, 200)
           --threads   build threads for every system (default: cores)
           --slices    the builds alternate slice by slice, this many slices (default 20)
-          --ef        ef sweep (default 10,16,24,32,48,64,96,128,192,256)
+          --ef        ef sweep (default 10,16,24,32,48,64,96,128,192,256; from 1M points 16,32,...,1024,1536)
           --repeats   interleaved QPS repeats, medians reported (default 3)
-          --seconds   each QPS figure runs the query set as many times as our searches need for about this long (default 1)
+          --seconds   each QPS figure runs the query set as many times as our searches need for about this long (default 2)
+          --block     queries per interleaving block: ours and hnswlib alternate block by block (default 50)
           --no-python skip python3-hnswlib and faiss
           --clusters/--spread/--decay/--seed  mixture shape (default 64 / 2.5 / 0.2 / 1)
           --docs      scifact: first corpus documents to embed (default 1000, a few minutes on 2 cores; 5183 = all, about an hour)
@@ -44,9 +45,10 @@ internal static class AnnBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         string set = "mixture";
-        int n = 100_000, slices = 20, queries = 1000, m = 16, efc = 200, threads = Environment.ProcessorCount, repeats = 3, clusters = 64, seed = 1, docs = 1000;
-        double spread = 2.5, decay = 0.2, seconds = 1.0;
+        int n = 100_000, slices = 20, block = 50, queries = 1000, m = 16, efc = 200, threads = Environment.ProcessorCount, repeats = 3, clusters = 64, seed = 1, docs = 1000;
+        double spread = 2.5, decay = 0.2, seconds = 2.0;
         var efs = new[] { 10, 16, 24, 32, 48, 64, 96, 128, 192, 256 };
+        var efGiven = false;
         var python = true;
         for (var i = 0; i < args.Length; i++)
         {
@@ -62,8 +64,9 @@ internal static class AnnBenchmark
                 case "--m": m = NextInt(); break;
                 case "--efc": efc = NextInt(); break;
                 case "--threads": threads = NextInt(); break;
-                case "--ef": efs = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--ef": efGiven = true; efs = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--repeats": repeats = Math.Max(1, NextInt()); break;
+                case "--block": block = Math.Max(1, NextInt()); break;
                 case "--seconds": seconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--no-python": python = false; break;
                 case "--clusters": clusters = NextInt(); break;
@@ -76,6 +79,8 @@ internal static class AnnBenchmark
             }
         }
 
+        // The 1M set is much harder at the same M (recall@10 about 0.64 at ef 64): sweep further out.
+        if (n >= 1_000_000 && !efGiven) efs = [16, 32, 64, 128, 192, 256, 384, 512, 768, 1024, 1536];
         float[][] data, qs;
         string label;
         if (set == "scifact")
@@ -145,14 +150,18 @@ internal static class AnnBenchmark
                               $"(per slice: median {Median(sliceRatios):F3}, min {sliceRatios.Min():F3}, max {sliceRatios.Max():F3})");
         }
 
-        // Warm-up at each ef (which also sizes the measurement: enough passes over the query set for
-        // about --seconds of our searching), then interleaved repeats, alternating who goes first.
+        // Searches, interleaved finely: at each ef the query set is cut into blocks of --block queries
+        // and every block runs on ours and on hnswlib back to back (who goes first alternating), so both
+        // sample the same moments of a shared machine; each side times only its own searches. One sweep
+        // runs enough passes over the query set for about --seconds of our searching per ef (sized by a
+        // warm-up pass); the sweep is repeated and QPS are medians of the repeats.
         var passes = new Dictionary<int, int>();
         foreach (var ef in efs)
         {
-            var (_, warm) = RunOurs(index, qs, truth, ef, 1);
-            passes[ef] = Math.Clamp((int)Math.Ceiling(seconds * warm / qs.Length), 1, 100);
-            native?.Run(ef, 1);
+            var warm = new BlockTotals();
+            RunOurs(index, qs, truth, ef, 0, qs.Length, warm);
+            passes[ef] = Math.Clamp((int)Math.Ceiling(seconds / warm.Seconds), 1, 100);
+            native?.Run(ef, 0, qs.Length, new BlockTotals());
         }
         var ourQps = efs.ToDictionary(e => e, _ => new List<double>());
         var nativeQps = efs.ToDictionary(e => e, _ => new List<double>());
@@ -162,23 +171,28 @@ internal static class AnnBenchmark
         {
             foreach (var ef in efs)
             {
-                for (var turn = 0; turn < 2; turn++)
+                var ours = new BlockTotals();
+                var theirs = new BlockTotals();
+                var turn = r;
+                for (var p = 0; p < passes[ef]; p++)
                 {
-                    if ((turn + r) % 2 == 0)
+                    for (var from = 0; from < qs.Length; from += block, turn++)
                     {
-                        var (rc, q) = RunOurs(index, qs, truth, ef, passes[ef]);
-                        ourRecall[ef] = rc;
-                        ourQps[ef].Add(q);
-                    }
-                    else if (native is not null)
-                    {
-                        var (rc, q) = native.Run(ef, passes[ef]);
-                        nativeRecall[ef] = rc;
-                        nativeQps[ef].Add(q);
+                        var count = Math.Min(block, qs.Length - from);
+                        if (turn % 2 == 0 || native is null) RunOurs(index, qs, truth, ef, from, count, ours);
+                        native?.Run(ef, from, count, theirs);
+                        if (turn % 2 != 0 && native is not null) RunOurs(index, qs, truth, ef, from, count, ours);
                     }
                 }
-                Console.WriteLine($"  repeat {r + 1} ef {ef,4} x{passes[ef]}: ours {ourRecall[ef]:F4} / {ourQps[ef][^1],7:F0} QPS" +
-                                  (native is null ? "" : $"   hnswlib {nativeRecall[ef]:F4} / {nativeQps[ef][^1],7:F0} QPS"));
+                ourRecall[ef] = ours.Recall;
+                ourQps[ef].Add(ours.Qps);
+                if (native is not null)
+                {
+                    nativeRecall[ef] = theirs.Recall;
+                    nativeQps[ef].Add(theirs.Qps);
+                }
+                Console.WriteLine($"  repeat {r + 1} ef {ef,4} x{passes[ef]}: ours {ours.Recall:F4} / {ours.Qps,7:F0} QPS" +
+                                  (native is null ? "" : $"   hnswlib {theirs.Recall:F4} / {theirs.Qps,7:F0} QPS   ratio {ours.Qps / theirs.Qps:F3}"));
             }
         }
         native?.Dispose();
@@ -209,6 +223,19 @@ internal static class AnnBenchmark
 
         var ours95 = QpsAtRecall(curves[0].Points, 0.95);
         var native95 = native is null ? null : QpsAtRecall(curves[1].Points, 0.95);
+        // The same ratio within each repeat (both sweeps ran side by side), and its median: steadier
+        // than the ratio of medians when the machine's speed drifts between repeats.
+        var repeatRatios = new List<double>();
+        for (var r = 0; native is not null && r < repeats; r++)
+        {
+            var o = QpsAtRecall(efs.Select(e => (e, ourRecall[e], ourQps[e][r])).ToList(), 0.95);
+            var t = QpsAtRecall(efs.Select(e => (e, nativeRecall[e], nativeQps[e][r])).ToList(), 0.95);
+            if (o is { } a1 && t is { } b1) repeatRatios.Add(a1 / b1);
+        }
+        if (repeatRatios.Count > 0)
+        {
+            Console.WriteLine($"QPS ratio ours/hnswlib at recall 0.95 per repeat: {string.Join(", ", repeatRatios.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)))} (median {Median(repeatRatios):F3})");
+        }
         var summary = new Dictionary<string, object?>
         {
             ["command"] = "ann",
@@ -222,6 +249,7 @@ internal static class AnnBenchmark
             ["ours_qps_at_recall_0.95"] = Round(ours95),
             ["hnswlib_qps_at_recall_0.95"] = Round(native95),
             ["qps_ratio_at_recall_0.95"] = ours95 is { } a && native95 is { } b ? Math.Round(a / b, 3) : null,
+            ["qps_ratio_at_recall_0.95_per_repeat_median"] = repeatRatios.Count > 0 ? Math.Round(Median(repeatRatios), 3) : null,
             ["ours_build_s"] = Math.Round(ourBuild, 2),
             ["hnswlib_build_s"] = native is null ? null : Math.Round(nativeBuild, 2),
             ["build_time_ratio"] = native is null ? null : Math.Round(ourBuild / nativeBuild, 3),
@@ -261,22 +289,30 @@ internal static class AnnBenchmark
         return null;
     }
 
-    private static (double Recall, double Qps) RunOurs(HnswIndex index, float[][] queries, int[][] truth, int ef, int passes)
+    /// <summary>Search time and true-top-k hits summed over the blocks of one measurement.</summary>
+    private sealed class BlockTotals
     {
-        var results = new ScoredId[queries.Length][];
+        public double Seconds;
+        public long Hits;
+        public long Queries;
+
+        public double Recall => Queries == 0 ? 0 : (double)Hits / (Queries * K);
+
+        public double Qps => Queries / Seconds;
+    }
+
+    private static void RunOurs(HnswIndex index, float[][] queries, int[][] truth, int ef, int from, int count, BlockTotals totals)
+    {
+        var results = new ScoredId[count][];
         var sw = Stopwatch.StartNew();
-        for (var p = 0; p < passes; p++)
+        for (var q = 0; q < count; q++) results[q] = index.Search(queries[from + q], K, null, ef);
+        totals.Seconds += sw.Elapsed.TotalSeconds;
+        for (var q = 0; q < count; q++)
         {
-            for (var q = 0; q < queries.Length; q++) results[q] = index.Search(queries[q], K, null, ef);
+            var want = truth[from + q];
+            totals.Hits += results[q].Count(h => Array.IndexOf(want, h.Id) >= 0);
         }
-        var secs = sw.Elapsed.TotalSeconds;
-        long found = 0;
-        for (var q = 0; q < queries.Length; q++)
-        {
-            var want = truth[q].ToHashSet();
-            found += results[q].Count(h => want.Contains(h.Id));
-        }
-        return ((double)found / (queries.Length * K), (double)queries.Length * passes / secs);
+        totals.Queries += count;
     }
 
     private static int[][] GroundTruth(float[][] data, float[][] queries)
@@ -441,10 +477,13 @@ internal static class AnnBenchmark
 
         public double BytesPerVector() => double.Parse(Send("bytes", "bytes")[1], CultureInfo.InvariantCulture);
 
-        public (double Recall, double Qps) Run(int ef, int passes)
+        /// <summary>Runs queries [from, from + count) at <paramref name="ef"/>; adds the driver's own timing and hits.</summary>
+        public void Run(int ef, int from, int count, BlockTotals totals)
         {
-            var parts = Send($"ef {ef} {passes}", "ef");
-            return (double.Parse(parts[2], CultureInfo.InvariantCulture), double.Parse(parts[3], CultureInfo.InvariantCulture));
+            var parts = Send($"block {ef} {from} {count}", "block");
+            totals.Seconds += double.Parse(parts[1], CultureInfo.InvariantCulture);
+            totals.Hits += long.Parse(parts[2], CultureInfo.InvariantCulture);
+            totals.Queries += count;
         }
 
         private string[] Send(string command, string reply)

@@ -7,8 +7,8 @@
 //   "add <count>" -> inserts the next <count> points (in id order) on <threads> threads, prints
 //                    "added <points so far> <seconds for this slice>"
 //   "bytes"       -> prints "bytes <bytes_per_vector>" over the points added so far
-//   "ef <ef> <passes>" -> single-thread search of every query at that ef, <passes> times over the query
-//                    set, prints "ef <ef> <recall@k> <qps>"
+//   "block <ef> <from> <count>" -> single-thread search of queries [from, from+count) one at a time at
+//                    that ef, prints "block <seconds> <hits>" (hits: results that are in the true top k)
 //   "quit"        -> exits
 #include <hnswlib/hnswlib.h>
 
@@ -83,27 +83,25 @@ int main(int argc, char** argv) {
             std::fflush(stdout);
             continue;
         }
-        if (cmd != "ef") { std::cerr << "unknown command " << cmd << "\n"; return 2; }
-        int ef, passes;
-        std::cin >> ef >> passes;
+        if (cmd != "block") { std::cerr << "unknown command " << cmd << "\n"; return 2; }
+        int ef, from, count;
+        std::cin >> ef >> from >> count;
         index.setEf(ef);
-        std::vector<std::vector<hnswlib::labeltype>> results(nq);
+        std::vector<std::vector<hnswlib::labeltype>> results(count);
         auto s0 = std::chrono::steady_clock::now();
-        for (int p = 0; p < passes; p++) {
-            for (int q = 0; q < nq; q++) {
-                auto pq = index.searchKnn(queries.data() + static_cast<size_t>(q) * dim, k);
-                auto& r = results[q];
-                r.clear();
-                while (!pq.empty()) { r.push_back(pq.top().second); pq.pop(); }
-            }
+        for (int q = 0; q < count; q++) {
+            auto pq = index.searchKnn(queries.data() + static_cast<size_t>(from + q) * dim, k);
+            auto& r = results[q];
+            while (!pq.empty()) { r.push_back(pq.top().second); pq.pop(); }
         }
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
-        long found = 0;
-        for (int q = 0; q < nq; q++) {
-            std::unordered_set<int> want(truth.begin() + static_cast<long>(q) * k, truth.begin() + static_cast<long>(q + 1) * k);
-            for (auto id : results[q]) found += want.count(static_cast<int>(id));
+        long hits = 0;
+        for (int q = 0; q < count; q++) {
+            auto t = truth.begin() + static_cast<long>(from + q) * k;
+            std::unordered_set<int> want(t, t + k);
+            for (auto id : results[q]) hits += want.count(static_cast<int>(id));
         }
-        std::printf("ef %d %.5f %.1f\n", ef, static_cast<double>(found) / (static_cast<double>(nq) * k), static_cast<double>(nq) * passes / secs);
+        std::printf("block %.9f %ld\n", secs, hits);
         std::fflush(stdout);
     }
     return 0;
