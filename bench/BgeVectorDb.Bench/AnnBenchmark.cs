@@ -456,7 +456,7 @@ internal static class AnnBenchmark
         return result;
     }
 
-    /// <summary>The native hnswlib driver process: adds points on "add N", answers "ef N" and "bytes".</summary>
+    /// <summary>The native hnswlib driver process: adds points on "add N", searches on "block", reports "bytes".</summary>
     private sealed class NativeDriver : IDisposable
     {
         private readonly Process _process;

@@ -12,12 +12,12 @@
 //   "quit"        -> exits
 #include <hnswlib/hnswlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <algorithm>
 #include <iostream>
 #include <string>
 #include <thread>
