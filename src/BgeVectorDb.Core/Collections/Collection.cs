@@ -174,8 +174,7 @@ public sealed partial class Collection : IAsyncDisposable
     private int ApplyUpsert(IReadOnlyList<StoredDocument> documents)
     {
         var internalIds = new int[documents.Count];
-        var added = new List<int>(documents.Count);
-        var replaced = new List<int>();
+        var replaced = 0;
         _lock.EnterWriteLock();
         try
         {
@@ -184,7 +183,7 @@ public sealed partial class Collection : IAsyncDisposable
                 var d = documents[i];
                 if (_idMap.TryGetValue(d.Id, out var internalId))
                 {
-                    replaced.Add(i);
+                    replaced++;
                 }
                 else
                 {
@@ -192,7 +191,6 @@ public sealed partial class Collection : IAsyncDisposable
                     internalId = _records.Count;
                     _records.Add(null);
                     _idMap[d.Id] = internalId;
-                    added.Add(i);
                 }
                 _records[internalId] = new Record(d.Id, d.Text, d.Metadata);
                 internalIds[i] = internalId;
@@ -202,25 +200,24 @@ public sealed partial class Collection : IAsyncDisposable
         {
             _lock.ExitWriteLock();
         }
-        // Linking new points into the graph is the expensive part: it runs outside the collection lock, so
-        // searches go on meanwhile (a point is found once linked), and on every core (the index takes
-        // concurrent inserts; ids are unique within a batch, the validator sees to that). A replace rewrites
-        // a vector that searches may be reading, so it stays under the write lock. Applies run one at a time
-        // in log order, so a checkpoint's cut still sees whole batches; nodes and the neighbours whose links
-        // changed are marked for it once linked.
-        if (added.Count == 1) _index.Upsert(internalIds[added[0]], documents[added[0]].Vector);
-        else if (added.Count > 1) Parallel.ForEach(added, i => _index.Upsert(internalIds[i], documents[i].Vector));
+        // Linking points into the graph is the expensive part: it runs outside the collection lock, so
+        // searches go on meanwhile (a new point is found once linked; a replaced one scores by its old or
+        // its new vector, never a mix: the index rewrites vectors under a per-node seqlock), and on every
+        // core (the index takes concurrent upserts; ids are unique within a batch, the validator sees to
+        // that). Applies run one at a time in log order, so a checkpoint's cut still sees whole batches;
+        // nodes and the neighbours whose links changed are marked for it once linked.
+        if (documents.Count == 1) _index.Upsert(internalIds[0], documents[0].Vector);
+        else Parallel.For(0, documents.Count, i => _index.Upsert(internalIds[i], documents[i].Vector));
         _lock.EnterWriteLock();
         try
         {
-            foreach (var i in replaced) _index.Upsert(internalIds[i], documents[i].Vector);
             foreach (var id in internalIds) TrackWrite(id);
         }
         finally
         {
             _lock.ExitWriteLock();
         }
-        return replaced.Count;
+        return replaced;
     }
 
     private int ApplyDelete(IReadOnlyList<string> ids)

@@ -82,6 +82,68 @@ public class HnswConcurrencyTests
     }
 
     [Fact]
+    public async Task A_replace_is_never_seen_half_written()
+    {
+        // One writer flips node 7 between two vectors that differ in every component; readers search
+        // (graph and exact scan) and read the vector back meanwhile. Every score of node 7 must be exactly
+        // the score of the whole old or the whole new vector, and every read-back one of the two.
+        const int Dim = 384, N = 500, Flips = 5000, Target = 7;
+        var rng = new Random(5);
+        float[] RandomVector(float scale) => Enumerable.Range(0, Dim).Select(_ => (float)(rng.NextDouble() - 0.5) * scale).ToArray();
+        var query = RandomVector(1);
+        var a = query.Select(x => x * 50 + 1f).ToArray();
+        var b = query.Select(x => x * 50 - 1f).ToArray();
+        var index = new HnswIndex(Dim, DistanceKind.Dot, m: 8, efConstruction: 16);
+        for (var i = 0; i < N; i++) index.Upsert(i, i == Target ? a : RandomVector(1));
+        var scoreA = Kernels.Dot(query, a);
+        var scoreB = Kernels.Dot(query, b);
+        Assert.NotEqual(scoreA, scoreB);
+
+        var done = false;
+        var errors = new ConcurrentQueue<string>();
+        long checkedScores = 0, checkedReads = 0;
+        using var started = new CountdownEvent(2);
+        Task Run(Action body) => Task.Factory.StartNew(body, TaskCreationOptions.LongRunning); // own threads: 2 cores
+        var writer = Run(() =>
+        {
+            started.Wait(); // both readers are running before the first flip
+            for (var f = 0; f < Flips; f++) index.Upsert(Target, f % 2 == 0 ? b : a);
+            Volatile.Write(ref done, true);
+        });
+        var searcher = Run(() =>
+        {
+            started.Signal();
+            while (!Volatile.Read(ref done))
+            {
+                var graph = index.Search(query, 1, ef: 16);
+                var exact = index.Search(query, 1, id => id % 50 == Target, ef: 16); // 2% match: the planner scans exactly
+                foreach (var hit in graph.Concat(exact))
+                {
+                    if (hit.Id != Target) errors.Enqueue($"top hit {hit.Id}, expected {Target}");
+                    else if (hit.Score != scoreA && hit.Score != scoreB) errors.Enqueue($"score {hit.Score}: neither {scoreA} nor {scoreB}");
+                    Interlocked.Increment(ref checkedScores);
+                }
+            }
+        });
+        var reader = Run(() =>
+        {
+            started.Signal();
+            var v = new float[Dim];
+            while (!Volatile.Read(ref done))
+            {
+                Assert.True(index.TryGetVector(Target, v));
+                if (!v.AsSpan().SequenceEqual(a) && !v.AsSpan().SequenceEqual(b)) errors.Enqueue("read back a mix of the two vectors");
+                Interlocked.Increment(ref checkedReads);
+            }
+        });
+        await Task.WhenAll(writer, searcher, reader);
+
+        Assert.Equal(HnswIndex.FilterPlan.Exact, index.Plan(id => id % 50 == Target, 16));
+        Assert.True(checkedScores > 0 && checkedReads > 0, $"{checkedScores} scores, {checkedReads} reads checked");
+        Assert.True(errors.IsEmpty, $"{errors.Count} bad observations in {checkedScores} scores / {checkedReads} reads, first: {errors.FirstOrDefault()}");
+    }
+
+    [Fact]
     public void Parallel_inserts_while_the_arena_grows_build_a_searchable_graph()
     {
         // Regression: a writer linking to a node added after its storage snapshot read outside its

@@ -71,7 +71,8 @@ public sealed unsafe partial class HnswIndex
         {
             var h = Header(NodePtr(s, id));
             if (h[0] == 0 || Volatile.Read(ref h[1]) != 0 || !filter(id)) continue;
-            top.Offer(id, Score(q, VectorPtr(s, id)));
+            var node = NodePtr(s, id);
+            top.Offer(id, _l2 ? StableScore<NegativeL2Scorer>(q, node, _vectorOffset, Dimension) : StableScore<DotScorer>(q, node, _vectorOffset, Dimension));
         }
         return top.ToSortedArray();
     }
@@ -187,7 +188,7 @@ public sealed unsafe partial class HnswIndex
         ref var pending = ref MemoryMarshal.GetArrayDataReference(ctx.Pending);
         var prefetchEnd = Math.Min((int)stride, vecOff + PrefetchLines * 64);
 
-        var es = TScorer.Score(q, (float*)(NodePtr(s, entry) + vecOff), dim);
+        var es = StableScore<TScorer>(q, NodePtr(s, entry), vecOff, dim);
         Unsafe.Add(ref visited, entry) = tag;
         ctx.PushCandidate(es, entry);
         if (entry != exclude && Header(NodePtr(s, entry))[1] == 0 && filter.Allows(entry)) ctx.PushResult(es, entry);
@@ -223,7 +224,7 @@ public sealed unsafe partial class HnswIndex
             {
                 var n = Unsafe.Add(ref pending, j);
                 var node = (byte*)Unsafe.Add(ref chunks, n >> ChunkShift) + (n & ChunkMask) * stride;
-                var sc = TScorer.Score(q, (float*)(node + vecOff), dim);
+                var sc = StableScore<TScorer>(q, node, vecOff, dim);
                 if (ctx.ResultCount < ef || sc > lowerBound)
                 {
                     ctx.PushCandidate(sc, n);
@@ -242,7 +243,33 @@ public sealed unsafe partial class HnswIndex
     {
         var s = _store;
         if (!IsLive(s, id)) return false;
-        new ReadOnlySpan<float>(VectorPtr(s, id), Dimension).CopyTo(destination);
-        return true;
+        var version = &Header(NodePtr(s, id))[VersionSlot];
+        var vector = new ReadOnlySpan<float>(VectorPtr(s, id), Dimension);
+        while (true)
+        {
+            var before = Volatile.Read(ref *version);
+            vector.CopyTo(destination);
+            if (!X86Base.IsSupported) Interlocked.MemoryBarrier();
+            if ((before & 1) == 0 && Volatile.Read(ref *version) == before) return true;
+            Thread.SpinWait(1);
+        }
+    }
+
+    /// <summary>Scores a node's vector as of one version: if a replace was writing it (odd version) or
+    /// finished one meanwhile (version changed), scores it again. x86 keeps loads in order; other CPUs
+    /// get a full barrier between the vector reads and the second version read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float StableScore<TScorer>(float* q, byte* node, int vecOff, int dim)
+        where TScorer : IScorer
+    {
+        var version = (int*)node + VersionSlot;
+        while (true)
+        {
+            var before = Volatile.Read(ref *version);
+            var score = TScorer.Score(q, (float*)(node + vecOff), dim);
+            if (!X86Base.IsSupported) Interlocked.MemoryBarrier();
+            if ((before & 1) == 0 && Volatile.Read(ref *version) == before) return score;
+            Thread.SpinWait(1);
+        }
     }
 }

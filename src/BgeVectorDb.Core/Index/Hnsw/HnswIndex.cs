@@ -16,7 +16,9 @@ namespace BgeVectorDb.Core.Index.Hnsw;
 /// <para>Deletes: a tombstone (the node keeps routing searches but is never returned) plus repair:
 /// every neighbour that linked to the deleted node re-selects its links, by the same heuristic, from
 /// its remaining links and the deleted node's links. An upsert of an existing id rewrites the vector in
-/// place and re-links the node at its levels.</para>
+/// place under the node's version counter (a seqlock) and re-links the node at its levels: a score in a
+/// result, an exact scan or <see cref="TryGetVector"/> always comes from the whole old or the whole new
+/// vector; only routing decisions (upper levels, link selection) may use a vector mid-rewrite.</para>
 /// </summary>
 public sealed unsafe partial class HnswIndex : IVectorIndex
 {
@@ -25,7 +27,8 @@ public sealed unsafe partial class HnswIndex : IVectorIndex
     private const int ChunkMask = ChunkSize - 1;
     private const int LockStripes = 4096;
     private const int MaxLevelCap = 16;
-    private const int HeaderInts = 3; // level+1, deleted, level-0 count
+    private const int HeaderInts = 4; // level+1, deleted, level-0 count, vector version (odd while a replace writes it)
+    private const int VersionSlot = 3;
 
     private readonly DistanceKind _distance;
     private readonly bool _l2;
@@ -188,8 +191,11 @@ public sealed unsafe partial class HnswIndex : IVectorIndex
             var vec = (float*)(node + _vectorOffset);
             if (h[0] != 0)
             {
-                // Replace in place; readers may see a mix of old and new values for one query.
+                // Replace in place under the node's version (a seqlock): odd while writing, so a search
+                // that read the vector meanwhile scores it again (see StableScore).
+                Interlocked.Increment(ref h[VersionSlot]);
                 vector.CopyTo(new Span<float>(vec, Dimension));
+                Interlocked.Increment(ref h[VersionSlot]);
                 if (h[1] != 0)
                 {
                     Volatile.Write(ref h[1], 0);
