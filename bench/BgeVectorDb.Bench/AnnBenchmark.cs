@@ -179,9 +179,10 @@ internal static class AnnBenchmark
                     for (var from = 0; from < qs.Length; from += block, turn++)
                     {
                         var count = Math.Min(block, qs.Length - from);
-                        if (turn % 2 == 0 || native is null) RunOurs(index, qs, truth, ef, from, count, ours);
+                        var oursFirst = turn % 2 == 0 || native is null;
+                        if (oursFirst) RunOurs(index, qs, truth, ef, from, count, ours);
                         native?.Run(ef, from, count, theirs);
-                        if (turn % 2 != 0 && native is not null) RunOurs(index, qs, truth, ef, from, count, ours);
+                        if (!oursFirst) RunOurs(index, qs, truth, ef, from, count, ours);
                     }
                 }
                 ourRecall[ef] = ours.Recall;

@@ -69,9 +69,9 @@ public sealed unsafe partial class HnswIndex
         var bound = Math.Min(NodeBound, s.Capacity);
         for (var id = 0; id < bound; id++)
         {
-            var h = Header(NodePtr(s, id));
-            if (h[0] == 0 || Volatile.Read(ref h[1]) != 0 || !filter(id)) continue;
             var node = NodePtr(s, id);
+            var h = Header(node);
+            if (h[0] == 0 || Volatile.Read(ref h[1]) != 0 || !filter(id)) continue;
             top.Offer(id, _l2 ? StableScore<NegativeL2Scorer>(q, node, _vectorOffset, Dimension) : StableScore<DotScorer>(q, node, _vectorOffset, Dimension));
         }
         return top.ToSortedArray();
@@ -249,15 +249,11 @@ public sealed unsafe partial class HnswIndex
         {
             var before = Volatile.Read(ref *version);
             vector.CopyTo(destination);
-            if (!X86Base.IsSupported) Interlocked.MemoryBarrier();
-            if ((before & 1) == 0 && Volatile.Read(ref *version) == before) return true;
-            Thread.SpinWait(1);
+            if (ReadWasStable(version, before)) return true;
         }
     }
 
-    /// <summary>Scores a node's vector as of one version: if a replace was writing it (odd version) or
-    /// finished one meanwhile (version changed), scores it again. x86 keeps loads in order; other CPUs
-    /// get a full barrier between the vector reads and the second version read.</summary>
+    /// <summary>Scores a node's vector as of one version (see <see cref="ReadWasStable"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float StableScore<TScorer>(float* q, byte* node, int vecOff, int dim)
         where TScorer : IScorer
@@ -267,9 +263,20 @@ public sealed unsafe partial class HnswIndex
         {
             var before = Volatile.Read(ref *version);
             var score = TScorer.Score(q, (float*)(node + vecOff), dim);
-            if (!X86Base.IsSupported) Interlocked.MemoryBarrier();
-            if ((before & 1) == 0 && Volatile.Read(ref *version) == before) return score;
-            Thread.SpinWait(1);
+            if (ReadWasStable(version, before)) return score;
         }
+    }
+
+    /// <summary>The reader's side of a node's vector seqlock, after reading the vector: true when no
+    /// replace was writing it (even version <paramref name="before"/>) and none finished meanwhile
+    /// (version unchanged); otherwise backs off once and the caller reads again. x86 keeps loads in
+    /// order; other CPUs get a full barrier between the vector reads and the second version read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ReadWasStable(int* version, int before)
+    {
+        if (!X86Base.IsSupported) Interlocked.MemoryBarrier();
+        if ((before & 1) == 0 && Volatile.Read(ref *version) == before) return true;
+        Thread.SpinWait(1);
+        return false;
     }
 }

@@ -192,7 +192,7 @@ public sealed unsafe partial class HnswIndex : IVectorIndex
             if (h[0] != 0)
             {
                 // Replace in place under the node's version (a seqlock): odd while writing, so a search
-                // that read the vector meanwhile scores it again (see StableScore).
+                // that read the vector meanwhile reads it again (see ReadWasStable).
                 Interlocked.Increment(ref h[VersionSlot]);
                 vector.CopyTo(new Span<float>(vec, Dimension));
                 Interlocked.Increment(ref h[VersionSlot]);
