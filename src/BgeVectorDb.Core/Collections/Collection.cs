@@ -13,7 +13,11 @@ public sealed record UpsertResult(int Upserted, int Replaced, long WalPosition);
 
 public sealed record DeleteResult(int Deleted, long WalPosition);
 
-public sealed record CollectionStatistics(long Documents, long Deleted, int Dimension, string IndexKind, long MemoryBytes, long DiskBytes, long WalTail);
+/// <summary>Figures of one collection. <paramref name="DiskBytes"/> counts every file of the collection (WAL, FasterKV
+/// store, checkpoints); <paramref name="WalBytes"/> only the live WAL; <paramref name="CheckpointWalPosition"/> is the WAL
+/// position the last checkpoint covers (0 before the first).</summary>
+public sealed record CollectionStatistics(long Documents, long Deleted, int Dimension, string IndexKind, long MemoryBytes, long DiskBytes, long WalTail,
+    long CheckpointWalPosition = 0, long WalBytes = 0);
 
 /// <summary>
 /// One collection: documents, vectors and their index, plus the log that makes writes durable.
@@ -64,18 +68,38 @@ public sealed partial class Collection : IAsyncDisposable
         }
     }
 
+    /// <summary>The collection's folder on disk (null in memory); set by the catalog.</summary>
+    internal string? Folder { get; set; }
+
     public CollectionStatistics GetStatistics()
     {
+        var disk = Folder is null ? 0 : DiskUsage(Folder);
+        var checkpointPosition = LastCheckpoint.WalPosition;
         _lock.EnterReadLock();
         try
         {
             return new CollectionStatistics(_idMap.Count, _deletedTotal, Config.Dimension, _index.Kind, _index.MemoryBytes,
-                _wal?.SizeBytes ?? 0, _wal?.TailPosition ?? 0);
+                disk, _wal?.TailPosition ?? 0, checkpointPosition, _wal?.SizeBytes ?? 0);
         }
         finally
         {
             _lock.ExitReadLock();
         }
+    }
+
+    /// <summary>Bytes of every file under <paramref name="folder"/>; files that vanish meanwhile (pruned checkpoints) are skipped.</summary>
+    private static long DiskUsage(string folder)
+    {
+        long bytes = 0;
+        try
+        {
+            var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true };
+            foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*", options)) bytes += file.Length;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+        return bytes;
     }
 
     /// <summary>Inserts or replaces a batch. Returns once the batch is durable and visible. A rejected

@@ -187,6 +187,7 @@ public sealed partial class CollectionCatalog
                 if (++entries % 10_000 == 0) LogReplayProgress(name, entries);
             }
             LogRecovered(name, entries, collection.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            collection.Folder = dir;
             return collection;
         }
         catch

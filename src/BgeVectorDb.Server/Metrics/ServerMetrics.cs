@@ -28,7 +28,7 @@ internal sealed class ServerMetrics : IDisposable
         _meter.CreateObservableGauge("bgevdb_collection_documents", () => PerCollection(c => c.Count), "{document}", "Documents per collection");
         _meter.CreateObservableGauge("bgevdb_collection_vectors", () => PerCollection(c => c.VectorCount), "{vector}", "Vectors in the index per collection");
         _meter.CreateObservableGauge("bgevdb_index_memory_bytes", () => PerCollection(c => c.GetStatistics().MemoryBytes), "By", "Index memory per collection");
-        _meter.CreateObservableGauge("bgevdb_wal_bytes", () => PerCollection(c => c.GetStatistics().DiskBytes), "By", "Write-ahead log size per collection");
+        _meter.CreateObservableGauge("bgevdb_wal_bytes", () => PerCollection(c => c.GetStatistics().WalBytes), "By", "Write-ahead log size per collection");
         _meter.CreateObservableGauge("bgevdb_wal_tail_position", () => PerCollection(c => c.GetStatistics().WalTail), "By", "End of the committed write-ahead log");
         _meter.CreateObservableGauge("bgevdb_wal_uncheckpointed_bytes",
             () => PerCollection(c => Math.Max(0, c.GetStatistics().WalTail - c.LastCheckpoint.WalPosition)), "By",

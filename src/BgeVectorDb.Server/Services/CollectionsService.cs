@@ -38,6 +38,7 @@ internal sealed class CollectionsService(CollectionCatalog catalog) : V1.Collect
             IndexKind = s.IndexKind,
             MemoryBytes = (ulong)s.MemoryBytes,
             DiskBytes = (ulong)s.DiskBytes,
+            CheckpointWalPosition = (ulong)s.CheckpointWalPosition,
             WalTailPosition = (ulong)s.WalTail,
         });
     }

@@ -248,6 +248,26 @@ public sealed class DurableCatalogTests : IDisposable
     }
 
     [Fact]
+    public async Task Statistics_report_the_checkpoint_position_and_every_file_of_the_collection()
+    {
+        await using var catalog = OpenCatalog(_dir);
+        var c = catalog.Create(new CollectionSpec("s", "none", Dim));
+        await Fill(c, 0, 100);
+        var before = c.GetStatistics();
+        Assert.Equal(0, before.CheckpointWalPosition);
+        var checkpoint = await c.CheckpointAsync();
+        await Fill(c, 100, 120);
+        var stats = c.GetStatistics();
+        Assert.Equal(checkpoint!.WalPosition, stats.CheckpointWalPosition);
+        Assert.True(stats.WalTail > stats.CheckpointWalPosition, $"tail {stats.WalTail}, checkpoint {stats.CheckpointWalPosition}");
+        var files = Directory.GetFiles(CollectionDir("s"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        var walFiles = Directory.GetFiles(Path.Combine(CollectionDir("s"), "wal"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.Equal(files, stats.DiskBytes);
+        Assert.True(stats.DiskBytes > walFiles, $"disk {stats.DiskBytes} must count the store and checkpoints, not only the WAL ({walFiles})");
+        Assert.Equal(c.Wal!.SizeBytes, stats.WalBytes);
+    }
+
+    [Fact]
     public async Task Deleting_a_collection_removes_its_files_and_the_catalog_entry()
     {
         await using (var catalog = OpenCatalog(_dir))

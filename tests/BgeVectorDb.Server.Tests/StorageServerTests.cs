@@ -1,0 +1,73 @@
+using BgeVectorDb.Protos.V1;
+using BgeVectorDb.Server.Tests.Infrastructure;
+using Grpc.Core;
+
+namespace BgeVectorDb.Server.Tests;
+
+/// <summary>Storage behaviour seen through a real server (vectors-only collections, no models): stats,
+/// deletes racing writes, restores next to live collections.</summary>
+public sealed class StorageServerTests : IAsyncLifetime
+{
+    private const int Dim = 8;
+    private readonly TempDirectory _dir = new("bgevdb-storage");
+    private ServerProcess _server = null!;
+
+    internal static readonly Dictionary<string, string> NoModels = new()
+    {
+        ["Inference:EmbeddingModel"] = "none",
+        ["Inference:RerankerModel"] = "none",
+        ["Storage:CheckpointIntervalSeconds"] = "0",
+        ["Storage:CheckpointEveryWrites"] = "0",
+    };
+
+    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(_dir.Sub("data"), NoModels);
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private Collections.CollectionsClient CollectionsClient => new(_server.Channel);
+    private Documents.DocumentsClient DocumentsClient => new(_server.Channel);
+    private Admin.AdminClient AdminClient => new(_server.Channel);
+
+    private string CollectionFolder(string name) => Path.Combine(_dir.Sub("data"), "collections", name);
+
+    internal static async Task CreateAsync(Collections.CollectionsClient client, string name) =>
+        await client.CreateCollectionAsync(new CreateCollectionRequest
+        {
+            Name = name,
+            Config = new CollectionConfig { EmbeddingModel = "none", Dimension = Dim },
+        });
+
+    internal static UpsertRequest Batch(string collection, int from, int count, ulong batchId = 0)
+    {
+        var request = new UpsertRequest { Collection = collection, BatchId = batchId };
+        for (var i = from; i < from + count; i++)
+        {
+            var d = new Document { Id = $"d{i}", Text = $"text {i}" };
+            var rng = new Random(i);
+            for (var k = 0; k < Dim; k++) d.Vector.Add((float)(rng.NextDouble() * 2 - 1));
+            request.Documents.Add(d);
+        }
+        return request;
+    }
+
+    [Fact]
+    public async Task Stats_report_the_checkpoint_wal_position_and_the_bytes_of_every_file_of_the_collection()
+    {
+        await CreateAsync(CollectionsClient, "st");
+        await DocumentsClient.UpsertAsync(Batch("st", 0, 50));
+        var stats = await CollectionsClient.GetCollectionStatsAsync(new GetCollectionStatsRequest { Name = "st" });
+        Assert.Equal(0ul, stats.CheckpointWalPosition);
+        await AdminClient.CheckpointAsync(new CheckpointRequest { Collection = "st" });
+        stats = await CollectionsClient.GetCollectionStatsAsync(new GetCollectionStatsRequest { Name = "st" });
+        Assert.True(stats.WalTailPosition > 0);
+        Assert.Equal(stats.WalTailPosition, stats.CheckpointWalPosition);
+        var files = Directory.GetFiles(CollectionFolder("st"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.Equal((ulong)files, stats.DiskBytes);
+        var store = Directory.GetFiles(Path.Combine(CollectionFolder("st"), "store"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.True(store > 0 && stats.DiskBytes > (ulong)store, $"disk {stats.DiskBytes}, store {store}");
+    }
+}
