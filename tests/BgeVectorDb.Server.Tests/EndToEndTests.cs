@@ -218,8 +218,15 @@ public sealed class EndToEndTests(ModelServerFixture fixture) : IClassFixture<Mo
         Assert.Equal(32u, embedding.Dimension);
         Assert.Equal("bert", embedding.Family);
         Assert.True(embedding.Synthetic);
+        Assert.Equal("cls", embedding.Pooling); // no sentence-transformers Pooling module in the folder: the BGE default
+        Assert.True(embedding.Normalized);
+        Assert.Equal("Represent this sentence for searching relevant passages: ", embedding.QueryPrompt); // its config_sentence_transformers.json
+        Assert.Equal("", embedding.DocumentPrompt);
+        Assert.Equal(512u, embedding.MaxLength); // tokenizer_config.json model_max_length 512, 512 positions
         var reranker = Assert.Single(info.Models, m => m.Role == "reranker");
         Assert.Equal(TestData.RerankerModelId, reranker.Id);
         Assert.True(reranker.Synthetic);
+        Assert.Equal("", reranker.Pooling);
+        Assert.Equal(512u, reranker.MaxLength);
     }
 }

@@ -34,11 +34,13 @@ internal static class InfoCommand
                 s.Out.WriteLine("no models loaded");
                 return CliApp.ExitOk;
             }
-            Table.Write(s.Out, ["ROLE", "ID", "FAMILY", "DIM", "MAX_LEN", "SYNTHETIC", "PATH"], info.Models.Select(m => new[]
+            Table.Write(s.Out, ["ROLE", "ID", "FAMILY", "DIM", "MAX_LEN", "POOLING", "QUERY_PROMPT", "SYNTHETIC", "PATH"], info.Models.Select(m => new[]
             {
                 m.Role, m.Id, m.Family,
                 m.Dimension == 0 ? "-" : m.Dimension.ToString(CultureInfo.InvariantCulture),
                 m.MaxLength.ToString(CultureInfo.InvariantCulture),
+                m.Pooling.Length == 0 ? "-" : m.Pooling + (m.Normalized ? "+norm" : ""),
+                m.Role != "embedding" ? "-" : m.QueryPrompt.Length == 0 ? "(none)" : "\"" + m.QueryPrompt + "\"",
                 m.Synthetic ? "yes" : "no",
                 m.Path,
             }));

@@ -6,9 +6,10 @@ using Microsoft.Extensions.Logging;
 namespace BgeVectorDb.Core.Embedding;
 
 /// <summary>
-/// A BGE bi-encoder over ONNX Runtime: texts are tokenized (truncated to <see cref="MaxLength"/>), run in
-/// dynamic batches shared by all callers, pooled by CLS (first token of <c>last_hidden_state</c>) and
-/// L2-normalised. Thread-safe; dispose to stop its batcher and release the session.
+/// A bi-encoder over ONNX Runtime (BGE or any sentence-transformers BERT/XLM-R export): texts are tokenized
+/// (truncated to <see cref="MaxLength"/>), run in dynamic batches shared by all callers, pooled as the model
+/// folder says (<see cref="EmbeddingProfile"/>: CLS for BGE, mean, last token) and L2-normalised when it
+/// says so. Thread-safe; dispose to stop its batcher and release the session.
 /// </summary>
 public sealed class BgeEmbedder : ITextEmbedder, IDisposable
 {
@@ -17,17 +18,26 @@ public sealed class BgeEmbedder : ITextEmbedder, IDisposable
     private readonly InferenceBatcher<float[]> _batcher;
 
     private BgeEmbedder(string modelId, OnnxModel model, IModelTokenizer tokenizer, int dimension, int maxLength,
-        BgeEmbedderOptions options, ILogger? logger)
+        EmbeddingProfile profile, BgeEmbedderOptions options, ILogger? logger)
     {
         ModelId = modelId;
         _model = model;
         _tokenizer = tokenizer;
         Dimension = dimension;
         MaxLength = maxLength;
-        DefaultQueryInstruction = options.QueryInstruction ?? QueryInstructions.ForModel(modelId);
+        Profile = profile with
+        {
+            Pooling = options.Pooling ?? profile.Pooling,
+            Normalize = options.Normalize ?? profile.Normalize,
+            QueryPrompt = options.QueryInstruction ?? profile.QueryPrompt,
+            DocumentPrompt = options.DocumentInstruction ?? profile.DocumentPrompt,
+        };
+        DefaultQueryInstruction = Profile.QueryPrompt;
         int padId = tokenizer.PadId;
+        var pooling = Profile.Pooling;
+        var normalize = Profile.Normalize;
         _batcher = new InferenceBatcher<float[]>(
-            (rows, results) => _model.RunClsEmbeddings(rows, padId, results), options.Batching, modelId, logger);
+            (rows, results) => _model.RunPooledEmbeddings(rows, padId, pooling, normalize, results), options.Batching, modelId, logger);
         _batcher.EnableMetrics(modelId, "embed");
     }
 
@@ -56,7 +66,7 @@ public sealed class BgeEmbedder : ITextEmbedder, IDisposable
     /// <param name="modelId">Model id, e.g. "BAAI/bge-small-en-v1.5"; picks the query-instruction preset.</param>
     /// <param name="factory">Session factory (execution provider and threads).</param>
     /// <param name="tokenizer">The model's tokenizer.</param>
-    /// <param name="options">Null = defaults (max length 512, batching 16384 tokens / 256 rows).</param>
+    /// <param name="options">Null = defaults (the model's max length, pooling and prompts; batching 16384 tokens / 256 rows).</param>
     /// <param name="logger">Optional logger for the batcher.</param>
     public static BgeEmbedder Load(string modelFolder, string modelId, OnnxSessionFactory factory, IModelTokenizer tokenizer,
         BgeEmbedderOptions? options = null, ILogger? logger = null)
@@ -77,7 +87,8 @@ public sealed class BgeEmbedder : ITextEmbedder, IDisposable
                 throw new InvalidDataException($"{modelFolder}: config.json hidden_size {dimension} but the ONNX output's last dimension is {d}");
             }
 
-            return new BgeEmbedder(modelId, model, tokenizer, dimension, maxLength, options, logger);
+            var profile = EmbeddingProfile.Read(modelFolder, modelId);
+            return new BgeEmbedder(modelId, model, tokenizer, dimension, maxLength, profile, options, logger);
         }
         catch
         {
@@ -94,6 +105,9 @@ public sealed class BgeEmbedder : ITextEmbedder, IDisposable
 
     /// <inheritdoc />
     public string DefaultQueryInstruction { get; }
+
+    /// <summary>Pooling, normalisation and prompts in use (the model folder's, overridden by the options).</summary>
+    public EmbeddingProfile Profile { get; }
 
     /// <summary>Tokens per text after truncation (special tokens included).</summary>
     public int MaxLength { get; }
@@ -116,7 +130,8 @@ public sealed class BgeEmbedder : ITextEmbedder, IDisposable
         var rows = new EncodedInput[texts.Count];
         for (int i = 0; i < rows.Length; i++)
         {
-            rows[i] = _tokenizer.Encode(texts[i] ?? throw new ArgumentException($"texts[{i}] is null", nameof(texts)), MaxLength);
+            var text = texts[i] ?? throw new ArgumentException($"texts[{i}] is null", nameof(texts));
+            rows[i] = _tokenizer.Encode(Profile.DocumentPrompt.Length == 0 ? text : Profile.DocumentPrompt + text, MaxLength);
         }
 
         return _batcher.SubmitAsync(rows, InferencePriority.Ingest, cancellationToken);

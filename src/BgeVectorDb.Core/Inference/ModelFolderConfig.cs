@@ -4,11 +4,11 @@ namespace BgeVectorDb.Core.Inference;
 
 /// <summary>
 /// What the engine reads from a Hugging Face style model folder: <c>config.json</c> (model_type,
-/// hidden_size, max_position_embeddings) and where the ONNX file is (<c>onnx/model.onnx</c>, else
-/// <c>model.onnx</c>).
+/// hidden_size, max_position_embeddings), <c>tokenizer_config.json</c> (model_max_length) and where the ONNX
+/// file is (<c>onnx/model.onnx</c>, else <c>model.onnx</c>).
 /// </summary>
 internal sealed record ModelFolderConfig(
-    string Folder, string OnnxPath, string ModelType, int? HiddenSize, int? MaxPositionEmbeddings)
+    string Folder, string OnnxPath, string ModelType, int? HiddenSize, int? MaxPositionEmbeddings, int? TokenizerMaxLength = null)
 {
     /// <summary>True for XLM-RoBERTa (and RoBERTa) models, whose position table starts at padding_idx + 1 = 2.</summary>
     public bool IsRobertaFamily => ModelType is "xlm-roberta" or "roberta";
@@ -17,15 +17,32 @@ internal sealed record ModelFolderConfig(
     /// RoBERTa family; null when the config does not say.</summary>
     public int? PositionLimit => MaxPositionEmbeddings is { } p ? (IsRobertaFamily ? p - 2 : p) : null;
 
-    /// <summary>min(<paramref name="requested"/>, <see cref="PositionLimit"/>).</summary>
-    public int EffectiveMaxLength(int requested)
+    /// <summary>The model's own limit: min(tokenizer_config.json model_max_length, <see cref="PositionLimit"/>),
+    /// either alone when the other is unknown; null when neither is known.</summary>
+    public int? ModelMaxLength => (TokenizerMaxLength, PositionLimit) switch
     {
-        if (requested < 4)
+        ({ } t, { } p) => Math.Min(t, p),
+        ({ } t, null) => t,
+        (null, { } p) => p,
+        _ => null,
+    };
+
+    /// <summary>Tokens per row: min(<paramref name="requested"/> when set, <see cref="ModelMaxLength"/>); 512
+    /// (<see cref="Tokenization.ModelTokenizerFactory.DefaultMaxLength"/>) when neither is known.</summary>
+    public int EffectiveMaxLength(int? requested)
+    {
+        if (requested is < 4)
         {
             throw new ArgumentOutOfRangeException(nameof(requested), requested, "max length must be >= 4 tokens");
         }
 
-        return PositionLimit is { } limit ? Math.Min(requested, limit) : requested;
+        return (requested, ModelMaxLength) switch
+        {
+            ({ } r, { } m) => Math.Min(r, m),
+            ({ } r, null) => r,
+            (null, { } m) => m,
+            _ => Tokenization.ModelTokenizerFactory.DefaultMaxLength,
+        };
     }
 
     public static ModelFolderConfig Read(string folder)
@@ -56,7 +73,8 @@ internal sealed record ModelFolderConfig(
         var modelType = root2.TryGetProperty("model_type", out var mt) && mt.ValueKind == JsonValueKind.String
             ? mt.GetString()!
             : throw new InvalidDataException($"{configPath}: no model_type");
-        return new ModelFolderConfig(folder, onnx, modelType, ReadInt(root2, "hidden_size"), ReadInt(root2, "max_position_embeddings"));
+        return new ModelFolderConfig(folder, onnx, modelType, ReadInt(root2, "hidden_size"), ReadInt(root2, "max_position_embeddings"),
+            Tokenization.ModelTokenizerFactory.ReadModelMaxLength(Path.Combine(folder, "tokenizer_config.json")));
     }
 
     private static int? ReadInt(JsonElement root, string name) =>

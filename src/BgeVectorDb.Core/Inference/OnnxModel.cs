@@ -9,7 +9,7 @@ namespace BgeVectorDb.Core.Inference;
 /// One loaded transformer ONNX model (BERT / XLM-R export) and how to feed it, as read from the session's
 /// metadata: inputs <c>input_ids</c>, <c>attention_mask</c> and optionally <c>token_type_ids</c> (int64 or
 /// int32), and one float output (<c>last_hidden_state</c> [b,s,h] or <c>logits</c> [b,1] / [b]; else the
-/// first output). <see cref="RunClsEmbeddings"/> and <see cref="RunScores"/> are thread-safe.
+/// first output). <see cref="RunPooledEmbeddings"/> and <see cref="RunScores"/> are thread-safe.
 /// </summary>
 public sealed class OnnxModel : IDisposable
 {
@@ -116,7 +116,16 @@ public sealed class OnnxModel : IDisposable
     /// Runs one padded batch and writes, per row, the L2-normalised first-token (CLS) vector of the output:
     /// <c>out[i, 0, :]</c> for a [b,s,h] output, <c>out[i, :]</c> for a [b,h] one.
     /// </summary>
-    public void RunClsEmbeddings(ReadOnlySpan<EncodedInput> rows, int padId, Span<float[]> results)
+    public void RunClsEmbeddings(ReadOnlySpan<EncodedInput> rows, int padId, Span<float[]> results) =>
+        RunPooledEmbeddings(rows, padId, PoolingMode.Cls, normalize: true, results);
+
+    /// <summary>
+    /// Runs one padded batch and writes, per row, the pooled vector of a [b,s,h] output: the first token
+    /// (<see cref="PoolingMode.Cls"/>), the mean over the row's real tokens (<see cref="PoolingMode.Mean"/>,
+    /// padding excluded as by the attention mask) or its last real token (<see cref="PoolingMode.LastToken"/>);
+    /// L2-normalised when <paramref name="normalize"/>. A [b,h] output is already pooled and taken as is.
+    /// </summary>
+    public void RunPooledEmbeddings(ReadOnlySpan<EncodedInput> rows, int padId, PoolingMode pooling, bool normalize, Span<float[]> results)
     {
         if (results.Length != rows.Length)
         {
@@ -134,15 +143,18 @@ public sealed class OnnxModel : IDisposable
         var data = output.GetTensorDataAsSpan<float>();
         int hidden;
         int rowStride;
+        bool perToken;
         if (shape.Length == 3 && shape[0] == rows.Length && shape[1] == seqLen)
         {
             hidden = checked((int)shape[2]);
             rowStride = seqLen * hidden;
+            perToken = true;
         }
         else if (shape.Length == 2 && shape[0] == rows.Length)
         {
             hidden = checked((int)shape[1]);
             rowStride = hidden;
+            perToken = false;
         }
         else
         {
@@ -152,9 +164,32 @@ public sealed class OnnxModel : IDisposable
 
         for (int i = 0; i < rows.Length; i++)
         {
-            var cls = data.Slice(i * rowStride, hidden);
+            var rowData = data.Slice(i * rowStride, rowStride);
             var vector = new float[hidden];
-            VectorMath.NormalizeInto(cls, vector);
+            if (!perToken || pooling == PoolingMode.Cls)
+            {
+                rowData[..hidden].CopyTo(vector);
+            }
+            else if (pooling == PoolingMode.LastToken)
+            {
+                rowData.Slice((rows[i].Length - 1) * hidden, hidden).CopyTo(vector);
+            }
+            else
+            {
+                int tokens = rows[i].Length;
+                for (int t = 0; t < tokens; t++)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(vector, rowData.Slice(t * hidden, hidden), vector);
+                }
+
+                System.Numerics.Tensors.TensorPrimitives.Divide(vector, tokens, vector);
+            }
+
+            if (normalize)
+            {
+                VectorMath.NormalizeInto(vector, vector);
+            }
+
             results[i] = vector;
         }
     }

@@ -67,7 +67,8 @@ public static partial class ModelCatalog
 
     /// <summary>Files downloaded whenever the repo lists them.</summary>
     internal static readonly string[] OptionalFiles =
-        ["onnx/model.onnx_data", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "sentencepiece.bpe.model"];
+        ["onnx/model.onnx_data", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "sentencepiece.bpe.model",
+         "modules.json", "1_Pooling/config.json", "config_sentence_transformers.json"];
 
     /// <summary>Every known model, embedding models first.</summary>
     public static IReadOnlyList<ModelDescriptor> All { get; } =

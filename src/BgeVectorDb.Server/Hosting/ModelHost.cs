@@ -9,7 +9,8 @@ using Microsoft.Extensions.Options;
 namespace BgeVectorDb.Server.Hosting;
 
 /// <summary>A model the server has loaded, as reported by the info RPC.</summary>
-internal sealed record LoadedModel(string Role, string Id, string Path, string Family, int Dimension, int MaxLength, bool Synthetic);
+internal sealed record LoadedModel(string Role, string Id, string Path, string Family, int Dimension, int MaxLength, bool Synthetic,
+    EmbeddingProfile? Profile);
 
 /// <summary>
 /// Owns inference for the server: chooses the execution provider once, resolves and loads the configured
@@ -97,13 +98,19 @@ internal sealed partial class ModelHost : IModelProvider, IDisposable
         lock (_sync)
         {
             if (_embedders.TryGetValue(modelId, out var existing)) return existing;
+            var settings = _options.For(modelId);
+            var pooling = settings.Pooling ?? _options.Pooling;
             var embedder = BgeEmbedder.Load(resolved.Directory, modelId, Factory, new BgeEmbedderOptions
             {
-                MaxLength = _options.MaxSequenceLength,
+                MaxLength = settings.MaxSequenceLength ?? _options.MaxSequenceLength,
+                Pooling = pooling is null ? null : PoolingModes.Parse(pooling),
+                Normalize = settings.Normalize,
+                QueryInstruction = settings.QueryPrompt,
+                DocumentInstruction = settings.DocumentPrompt,
                 Batching = _options.ToBatcherOptions(),
             }, _loggerFactory.CreateLogger<BgeEmbedder>());
             _embedders[modelId] = embedder;
-            Register("embedding", modelId, resolved, embedder.Dimension, embedder.MaxLength);
+            Register("embedding", modelId, resolved, embedder.Dimension, embedder.MaxLength, embedder.Profile);
             return embedder;
         }
     }
@@ -116,21 +123,22 @@ internal sealed partial class ModelHost : IModelProvider, IDisposable
             if (_rerankers.TryGetValue(modelId, out var existing)) return existing;
             var reranker = CrossEncoderReranker.Load(resolved.Directory, modelId, Factory, new CrossEncoderOptions
             {
-                MaxLength = _options.MaxSequenceLength,
+                MaxLength = _options.For(modelId).MaxSequenceLength ?? _options.MaxSequenceLength,
                 ApplySigmoid = _options.RerankerSigmoid,
                 Batching = _options.ToBatcherOptions(),
             }, _loggerFactory.CreateLogger<CrossEncoderReranker>());
             _rerankers[modelId] = reranker;
-            Register("reranker", modelId, resolved, 0, reranker.MaxLength);
+            Register("reranker", modelId, resolved, 0, reranker.MaxLength, null);
             return reranker;
         }
     }
 
-    private void Register(string role, string modelId, ResolvedModel resolved, int dimension, int maxLength)
+    private void Register(string role, string modelId, ResolvedModel resolved, int dimension, int maxLength, EmbeddingProfile? profile)
     {
         var synthetic = File.ReadAllText(Path.Combine(resolved.Directory, "config.json")).Contains("\"bgevectordb_synthetic\"", StringComparison.Ordinal);
-        _loaded.Add(new LoadedModel(role, modelId, resolved.Directory, resolved.Family, dimension, maxLength, synthetic));
-        LogLoaded(role, modelId, resolved.Directory, resolved.Source.ToString());
+        _loaded.Add(new LoadedModel(role, modelId, resolved.Directory, resolved.Family, dimension, maxLength, synthetic, profile));
+        LogLoaded(role, modelId, resolved.Directory, resolved.Source.ToString(), maxLength,
+            profile is null ? "" : $", pooling {PoolingModes.Name(profile.Pooling)}, normalize {profile.Normalize}, query prompt \"{profile.QueryPrompt}\", document prompt \"{profile.DocumentPrompt}\"");
         if (synthetic) LogSynthetic(modelId);
     }
 
@@ -146,8 +154,8 @@ internal sealed partial class ModelHost : IModelProvider, IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Inference runs on {Provider}: {Reason}")]
     private partial void LogProvider(string provider, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Role} model {ModelId} from {Path} ({Source})")]
-    private partial void LogLoaded(string role, string modelId, string path, string source);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Role} model {ModelId} from {Path} ({Source}): max length {MaxLength}{Usage}")]
+    private partial void LogLoaded(string role, string modelId, string path, string source, int maxLength, string usage);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model {ModelId} has SYNTHETIC random weights: results are not semantic (testing only)")]
     private partial void LogSynthetic(string modelId);

@@ -77,12 +77,26 @@ public sealed class InferenceOptions
     [Range(0, 3_600_000)]
     public int IngestBatchMilliseconds { get; set; } = 250;
 
-    /// <summary>Longest input in tokens (texts are truncated). Default 512.</summary>
+    /// <summary>Longest input in tokens (texts are truncated), for every model. Default: unset = each model's own
+    /// limit (tokenizer_config.json model_max_length, capped by config.json max_position_embeddings; 512 when the
+    /// folder says neither). A value set here is still capped by each model's limit.</summary>
     [Range(8, 8192)]
-    public int MaxSequenceLength { get; set; } = 512;
+    public int? MaxSequenceLength { get; set; }
+
+    /// <summary>Pooling of every embedding model: cls, mean or lasttoken. Default: unset = each model folder's
+    /// (sentence-transformers modules.json + 1_Pooling/config.json; CLS without them).</summary>
+    [RegularExpression("(?i)^(cls|mean|lasttoken|last_token)$", ErrorMessage = "Inference:Pooling must be cls, mean or lasttoken")]
+    public string? Pooling { get; set; }
+
+    /// <summary>Per-model settings keyed by model id (e.g. "Inference:Models:Snowflake/snowflake-arctic-embed-xs:QueryPrompt");
+    /// each set value wins over the global one and over what the model folder says.</summary>
+    public Dictionary<string, ModelSettings> Models { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Apply a sigmoid to reranker logits (scores in 0..1). Default false (raw logits).</summary>
     public bool RerankerSigmoid { get; set; }
+
+    /// <summary>The settings of <paramref name="modelId"/>: its entry in <see cref="Models"/>, else none.</summary>
+    internal ModelSettings For(string modelId) => Models.TryGetValue(modelId, out var s) ? s : new ModelSettings();
 
     /// <summary>The scheduler settings of every model the server loads.</summary>
     internal BgeVectorDb.Core.Inference.Batching.InferenceBatcherOptions ToBatcherOptions() => new()
@@ -93,4 +107,24 @@ public sealed class InferenceOptions
         StarvationLimit = StarvationLimit,
         IngestBatchMilliseconds = IngestBatchMilliseconds,
     };
+}
+
+/// <summary>One entry of "Inference:Models": overrides for one model; unset values keep the model folder's.</summary>
+public sealed class ModelSettings
+{
+    /// <summary>cls, mean or lasttoken (embedding models).</summary>
+    public string? Pooling { get; set; }
+
+    /// <summary>L2-normalise pooled vectors (embedding models).</summary>
+    public bool? Normalize { get; set; }
+
+    /// <summary>Prompt prepended to queries ("" = none); default: the folder's config_sentence_transformers.json,
+    /// else the BGE preset for BGE ids, else none.</summary>
+    public string? QueryPrompt { get; set; }
+
+    /// <summary>Prompt prepended to documents ("" = none); default: the folder's, else none.</summary>
+    public string? DocumentPrompt { get; set; }
+
+    /// <summary>Longest input in tokens for this model (still capped by the model's own limit).</summary>
+    public int? MaxSequenceLength { get; set; }
 }

@@ -1,5 +1,6 @@
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Server.Hosting;
 using Grpc.Core;
 using V1 = BgeVectorDb.Protos.V1;
@@ -20,7 +21,7 @@ internal sealed class AdminService(CollectionCatalog catalog, ModelHost models, 
         info.AvailableProviders.AddRange(models.Provider.Available);
         foreach (var m in models.Loaded)
         {
-            info.Models.Add(new V1.ModelInfo
+            var model = new V1.ModelInfo
             {
                 Role = m.Role,
                 Id = m.Id,
@@ -29,7 +30,15 @@ internal sealed class AdminService(CollectionCatalog catalog, ModelHost models, 
                 Dimension = (uint)m.Dimension,
                 MaxLength = (uint)m.MaxLength,
                 Synthetic = m.Synthetic,
-            });
+            };
+            if (m.Profile is { } profile)
+            {
+                model.Pooling = PoolingModes.Name(profile.Pooling);
+                model.Normalized = profile.Normalize;
+                model.QueryPrompt = profile.QueryPrompt;
+                model.DocumentPrompt = profile.DocumentPrompt;
+            }
+            info.Models.Add(model);
         }
         return Task.FromResult(info);
     }

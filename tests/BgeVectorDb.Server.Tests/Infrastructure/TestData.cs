@@ -32,7 +32,11 @@ public static class TestData
     /// <summary>Writes the tiny BERT bi-encoder and BERT cross-encoder into {modelsFolder}/synthetic/...</summary>
     public static void WriteTinyModels(string modelsFolder)
     {
-        SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("tiny", seed: 11), Path.Combine(modelsFolder, EmbeddingModelId), BertVocab);
+        var embed = SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("tiny", seed: 11), Path.Combine(modelsFolder, EmbeddingModelId), BertVocab);
+        // "synthetic/tiny-embed" is not a BGE id, so its query prompt comes from its folder, as for a real
+        // sentence-transformers export (e.g. snowflake-arctic-embed).
+        File.WriteAllText(Path.Combine(embed, "config_sentence_transformers.json"),
+            """{"prompts":{"query":"Represent this sentence for searching relevant passages: "},"default_prompt_name":null}""");
         SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("tiny", kind: SyntheticModelKind.CrossEncoder, seed: 12),
             Path.Combine(modelsFolder, RerankerModelId), BertVocab);
     }

@@ -92,7 +92,7 @@ public static class ModelTokenizerFactory
     }
 
     // transformers writes a huge sentinel (1e30) when the model sets no limit: ignore those.
-    private static int? ReadModelMaxLength(string tokenizerConfigPath)
+    internal static int? ReadModelMaxLength(string tokenizerConfigPath)
     {
         if (!File.Exists(tokenizerConfigPath))
         {
