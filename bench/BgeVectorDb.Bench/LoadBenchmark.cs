@@ -205,7 +205,7 @@ internal static partial class LoadBenchmark
                         if (o.Models)
                         {
                             var q = string.Join(' ', Enumerable.Range(0, 4 + rng.Next(8)).Select(_ => words[rng.Next(words.Length)]));
-                            options.Candidates = 50;
+                            options.Candidates = Math.Max(50, o.K);
                             r = await search.SearchAsync(new SearchRequest { Collection = "load", Query = q, Options = options }, deadline: deadline);
                         }
                         else

@@ -55,11 +55,7 @@ public sealed partial class Collection
     public SearchResult SearchByVector(float[] vector, SearchOptions options)
     {
         var started = Stopwatch.GetTimestamp();
-        if (vector.Length != Config.Dimension) EngineException.ThrowInvalid("vector", $"expected {Config.Dimension} dimensions, got {vector.Length}");
-        foreach (var x in vector)
-        {
-            if (!float.IsFinite(x)) EngineException.ThrowInvalid("vector", "contains NaN or infinity");
-        }
+        DocumentValidator.ValidateVector(vector, Config, "vector");
         var (k, _) = ValidateOptions(options);
         var q = (float[])vector.Clone();
         if (Config.Distance == DistanceKind.Cosine) VectorMath.NormalizeInPlace(q);
@@ -102,9 +98,17 @@ public sealed partial class Collection
         {
             EngineException.ThrowInvalid("options.candidates", $"must be between 0 (default {SearchOptions.DefaultCandidates}) and max_candidates={_limits.MaxCandidates}, got {options.Candidates}");
         }
-        if (options.Ef < 0) EngineException.ThrowInvalid("options.ef", $"must not be negative, got {options.Ef}");
-        var candidates = options.Candidates == 0 ? SearchOptions.DefaultCandidates : options.Candidates;
-        return (options.K, Math.Max(candidates, options.K));
+        // The contract (search.proto): candidates is 0 (default) or >= k.
+        if (options.Candidates != 0 && options.Candidates < options.K)
+        {
+            EngineException.ThrowInvalid("options.candidates", $"must be 0 (default {SearchOptions.DefaultCandidates}) or at least k={options.K}, got {options.Candidates}");
+        }
+        if (options.Ef < 0 || options.Ef > _limits.MaxEf)
+        {
+            EngineException.ThrowInvalid("options.ef", $"must be between 0 (the collection's ef_search) and max_ef={_limits.MaxEf}, got {options.Ef}");
+        }
+        var candidates = options.Candidates == 0 ? Math.Max(SearchOptions.DefaultCandidates, options.K) : options.Candidates;
+        return (options.K, candidates);
     }
 
     private (List<SearchHit> Hits, long AnnUs, long FetchUs, string IndexUsed) Retrieve(float[] query, int n, SearchOptions options, int? excludeId, bool withText)

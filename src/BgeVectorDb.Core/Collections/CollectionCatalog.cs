@@ -166,7 +166,10 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
         hnsw = new HnswParameters(hnsw.M == 0 ? d.M : hnsw.M, hnsw.EfConstruction == 0 ? d.EfConstruction : hnsw.EfConstruction, hnsw.EfSearch == 0 ? d.EfSearch : hnsw.EfSearch);
         if (hnsw.M is < 2 or > 128) EngineException.ThrowInvalid("config.hnsw.m", $"must be between 2 and 128, got {hnsw.M}");
         if (hnsw.EfConstruction is < 1 or > 4096) EngineException.ThrowInvalid("config.hnsw.ef_construction", $"must be between 1 and 4096, got {hnsw.EfConstruction}");
-        if (hnsw.EfSearch is < 1 or > 100_000) EngineException.ThrowInvalid("config.hnsw.ef_search", $"must be between 1 and 100000, got {hnsw.EfSearch}");
+        if (hnsw.EfSearch < 1 || hnsw.EfSearch > _limits.MaxEf)
+        {
+            EngineException.ThrowInvalid("config.hnsw.ef_search", $"must be between 1 and max_ef={_limits.MaxEf}, got {hnsw.EfSearch}");
+        }
         return new CollectionConfig(embeddingModel, dimension, spec.Distance ?? DistanceKind.Cosine, hnsw, rerankerModel, instruction);
     }
 
@@ -225,7 +228,8 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+    // \z, not $: in .NET '$' also matches before a final "\n", which let "name\n" through.
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9_-]{0,63}\z")]
     private static partial Regex NamePattern();
 
     private sealed record CatalogEntry(string Name, long CreatedAtMs, CollectionConfig Config);

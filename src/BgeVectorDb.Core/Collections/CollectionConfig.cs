@@ -65,6 +65,9 @@ public sealed record EngineLimits
     public int MaxK { get; init; } = 1000;
     /// <summary>Largest number of ANN candidates (and so of pairs reranked). Default 10,000.</summary>
     public int MaxCandidates { get; init; } = 10000;
+    /// <summary>Largest HNSW beam width: a query's ef and a collection's ef_search. Default 10,000 (= the default
+    /// max_candidates; ef is raised to the candidates asked for anyway).</summary>
+    public int MaxEf { get; init; } = 10000;
     /// <summary>Largest vector dimension. Default 4,096.</summary>
     public int MaxDimension { get; init; } = 4096;
     /// <summary>Ids per get/delete request. Default 10,000.</summary>

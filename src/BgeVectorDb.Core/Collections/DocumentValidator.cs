@@ -1,5 +1,6 @@
 using System.Text;
 using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Index;
 
 namespace BgeVectorDb.Core.Collections;
 
@@ -26,11 +27,7 @@ internal static class DocumentValidator
             }
             if (d.Vector is { Length: > 0 } v)
             {
-                if (v.Length != config.Dimension) EngineException.ThrowInvalid($"{at}.vector", $"expected {config.Dimension} dimensions, got {v.Length}");
-                foreach (var x in v)
-                {
-                    if (!float.IsFinite(x)) EngineException.ThrowInvalid($"{at}.vector", "contains NaN or infinity");
-                }
+                ValidateVector(v, config, $"{at}.vector");
             }
             else
             {
@@ -38,6 +35,30 @@ internal static class DocumentValidator
                 if (string.IsNullOrWhiteSpace(d.Text)) EngineException.ThrowInvalid($"{at}.text", "must not be empty when no vector is given");
             }
             ValidateMetadata(d.Metadata, $"{at}.metadata", limits);
+        }
+    }
+
+    /// <summary>A vector the index can score: the collection's dimension, finite components, a squared norm
+    /// within float range (else dot products and L2 distances overflow to infinity and the vector would top or
+    /// trail every query; cosine used to skip normalising it), and for cosine a non-zero norm (no direction).</summary>
+    public static void ValidateVector(ReadOnlySpan<float> v, CollectionConfig config, string field)
+    {
+        if (v.Length != config.Dimension) EngineException.ThrowInvalid(field, $"expected {config.Dimension} dimensions, got {v.Length}");
+        foreach (var x in v)
+        {
+            if (!float.IsFinite(x)) EngineException.ThrowInvalid(field, "contains NaN or infinity");
+        }
+        // |a.b| <= |a||b| stays finite when both squared norms are <= float.MaxValue; |a-b|^2 <= 4 max(|a|^2, |b|^2) needs a quarter of it.
+        var squaredNorm = VectorMath.SquaredNorm(v);
+        var limit = config.Distance == DistanceKind.L2 ? float.MaxValue / 4.0 : float.MaxValue;
+        if (squaredNorm > limit)
+        {
+            EngineException.ThrowInvalid(field, FormattableString.Invariant(
+                $"its squared norm {squaredNorm:G3} is beyond single precision (largest {limit:G3} for {config.Distance}): scores would be infinite; scale the vector down"));
+        }
+        if (config.Distance == DistanceKind.Cosine && squaredNorm == 0)
+        {
+            EngineException.ThrowInvalid(field, "has zero norm: a cosine collection needs a non-zero vector (it has no direction)");
         }
     }
 

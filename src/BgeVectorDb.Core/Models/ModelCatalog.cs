@@ -145,6 +145,7 @@ public static partial class ModelCatalog
         new(id, ModelKind.Reranker, ModelFamilies.XlmRoberta, null, null,
             [ConfigFile, OnnxFile, .. TokenizerRequirements(ModelFamilies.XlmRoberta)], OptionalFiles, IsKnown: true);
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")]
+    // \z, not $: '$' also matches before a final newline.
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?\z")]
     private static partial Regex IdPattern();
 }

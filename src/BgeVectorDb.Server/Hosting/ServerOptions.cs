@@ -43,7 +43,7 @@ public sealed class InferenceOptions
 
     /// <summary>auto (CUDA when the runtime has it, else CPU), cpu or cuda. Default auto.</summary>
     [Required]
-    [RegularExpression("(?i)^(auto|cpu|cuda)$", ErrorMessage = "Inference:ExecutionProvider must be auto, cpu or cuda")]
+    [RegularExpression(@"(?i)\A(auto|cpu|cuda)\z", ErrorMessage = "Inference:ExecutionProvider must be auto, cpu or cuda")]
     public string ExecutionProvider { get; set; } = "auto";
 
     /// <summary>CUDA device id. Default 0.</summary>
