@@ -70,4 +70,40 @@ public sealed class StorageServerTests : IAsyncLifetime
         var store = Directory.GetFiles(Path.Combine(CollectionFolder("st"), "store"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Assert.True(store > 0 && stats.DiskBytes > (ulong)store, $"disk {stats.DiskBytes}, store {store}");
     }
+
+    [Fact]
+    public async Task Delete_and_recreate_of_one_name_over_grpc_keeps_the_new_collections_acked_writes_across_a_kill()
+    {
+        for (var trial = 0; trial < 3; trial++)
+        {
+            var name = $"re{trial}";
+            await CreateAsync(CollectionsClient, name);
+            for (var b = 0; b < 6; b++) await DocumentsClient.UpsertAsync(Batch(name, b * 50, 50));
+            await AdminClient.CheckpointAsync(new CheckpointRequest { Collection = name });
+            var delete = CollectionsClient.DeleteCollectionAsync(new DeleteCollectionRequest { Name = name }).ResponseAsync;
+            while (true)
+            {
+                try
+                {
+                    await CreateAsync(CollectionsClient, name);
+                    break;
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
+                {
+                    await Task.Yield();   // the delete has not started yet: retry
+                }
+            }
+            await DocumentsClient.UpsertAsync(Batch(name, 1000, 7));
+            Assert.True((await delete).Deleted);
+        }
+        _server.Kill();
+        await _server.DisposeAsync();
+        _server = await ServerProcess.StartAsync(_dir.Sub("data"), NoModels);
+        for (var trial = 0; trial < 3; trial++)
+        {
+            var info = await CollectionsClient.GetCollectionAsync(new GetCollectionRequest { Name = $"re{trial}" });
+            Assert.Equal(7ul, info.DocumentCount);
+        }
+        Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(_dir.Sub("data"), "collections")), d => Path.GetFileName(d).StartsWith('.'));
+    }
 }

@@ -276,8 +276,17 @@ public sealed partial class Collection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_wal is not null) await _wal.DisposeAsync().ConfigureAwait(false);
-        DisposeStore();
+        // A checkpoint or snapshot in progress finishes first: it still uses the store and the WAL.
+        await _checkpointGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_wal is not null) await _wal.DisposeAsync().ConfigureAwait(false);
+            DisposeStore();
+        }
+        finally
+        {
+            _checkpointGate.Release();
+        }
         _writeGate.Dispose();
         _lock.Dispose();
     }

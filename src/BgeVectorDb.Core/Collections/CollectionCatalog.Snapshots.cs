@@ -46,7 +46,7 @@ public sealed partial class CollectionCatalog
             }
             var dir = CollectionDirectory(target);
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-            var staging = dir + ".restoring";
+            var staging = dir + RestoringSuffix;
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
             SnapshotDescriptor.CopyTree(folder, staging, "", relative => relative != SnapshotDescriptor.FileName);
             // The restored collection starts a new WAL: replay begins at its start.

@@ -17,6 +17,9 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
     private const string Magic = "BGEVDB-CATALOG";
     private const int FormatVersion = 1;
 
+    /// <summary>Folder-name prefix of a deleted collection's files awaiting removal (never a valid collection name).</summary>
+    public const string TombstonePrefix = ".deleted-";
+
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     private readonly string? _dataDirectory;
@@ -25,6 +28,9 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Lock _sync = new();
     private readonly Dictionary<string, Collection> _collections = new(StringComparer.Ordinal);
+
+    // Names whose delete (or restore) is still running, with a task that completes when it is done (guarded by _sync).
+    private readonly Dictionary<string, Task> _pending = new(StringComparer.Ordinal);
 
     private CollectionCatalog(string? dataDirectory, IModelProvider models, EngineLimits limits, ILogger logger)
     {
@@ -50,12 +56,36 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
         return catalog;
     }
 
+    /// <summary>Creates a collection. When a delete of the same name is still running, waits for it to finish
+    /// first: the new collection never shares files with the dying one.</summary>
     public Collection Create(CollectionSpec spec)
+    {
+        while (true)
+        {
+            var (collection, pending) = TryCreate(spec);
+            if (collection is not null) return collection;
+            pending!.GetAwaiter().GetResult();
+        }
+    }
+
+    /// <inheritdoc cref="Create"/>
+    public async Task<Collection> CreateAsync(CollectionSpec spec, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var (collection, pending) = TryCreate(spec);
+            if (collection is not null) return collection;
+            await pending!.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private (Collection? Created, Task? Pending) TryCreate(CollectionSpec spec)
     {
         ValidateName(spec.Name, "name");
         var config = ResolveConfig(spec);
         lock (_sync)
         {
+            if (_pending.TryGetValue(spec.Name, out var pending)) return (null, pending);
             if (_collections.ContainsKey(spec.Name) || _failed.ContainsKey(spec.Name))
             {
                 throw new EngineException(EngineErrorKind.AlreadyExists, $"collection '{spec.Name}' already exists");
@@ -73,7 +103,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
                 throw;
             }
             LogCreated(spec.Name, config.EmbeddingModel, config.Dimension);
-            return collection;
+            return (collection, null);
         }
     }
 
@@ -97,22 +127,87 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
         }
     }
 
-    /// <summary>Deletes a collection and its files.</summary>
+    /// <summary>Deletes a collection and its files. The name stays reserved until the collection is closed and
+    /// its folder renamed to a tombstone (a create of the same name waits for that); the tombstone is then
+    /// removed (or, after a crash, at the next start).</summary>
     public async Task DeleteAsync(string name)
     {
-        Collection? collection;
-        lock (_sync)
+        Collection? collection = null;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        while (true)
         {
-            if (!_collections.Remove(name, out collection) && !_failed.Remove(name)) EngineException.ThrowCollectionNotFound(name);
-            SaveCatalog();
+            Task? running;
+            lock (_sync)
+            {
+                if (!_pending.TryGetValue(name, out running))
+                {
+                    (CatalogEntry Entry, string Reason) failed = default;
+                    if (!_collections.Remove(name, out collection) && !_failed.Remove(name, out failed)) EngineException.ThrowCollectionNotFound(name);
+                    try
+                    {
+                        SaveCatalog();
+                    }
+                    catch
+                    {
+                        if (collection is not null) _collections[name] = collection;
+                        else _failed[name] = failed;
+                        throw;
+                    }
+                    _pending[name] = done.Task;
+                    break;
+                }
+            }
+            await running.ConfigureAwait(false);   // another delete (or restore) of this name: then decide
         }
-        if (collection is not null) await collection.DisposeAsync().ConfigureAwait(false);
-        if (_dataDirectory is not null)
+        string? tombstone = null;
+        try
         {
-            var dir = CollectionDirectory(name);
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            if (collection is not null) await collection.DisposeAsync().ConfigureAwait(false);
+            if (_dataDirectory is not null) tombstone = MoveToTombstone(name);
         }
+        finally
+        {
+            lock (_sync) _pending.Remove(name);
+            done.SetResult();
+        }
+        if (tombstone is not null) RemoveTombstone(tombstone);
         LogDeleted(name);
+    }
+
+    /// <summary>Renames a collection's folder out of the way (same parent, so the rename is atomic); null when there is none.</summary>
+    private string? MoveToTombstone(string name)
+    {
+        var dir = CollectionDirectory(name);
+        if (!Directory.Exists(dir)) return null;
+        var tombstone = Path.Combine(CollectionsRoot, $"{TombstonePrefix}{name}-{Guid.NewGuid():N}");
+        Directory.Move(dir, tombstone);
+        return tombstone;
+    }
+
+    private void RemoveTombstone(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogTombstoneLeft(path, ex.Message);
+        }
+    }
+
+    /// <summary>At start: removes what deletes and restores interrupted by a crash left behind.</summary>
+    private void RemoveLeftovers()
+    {
+        if (!Directory.Exists(CollectionsRoot)) return;
+        foreach (var dir in Directory.GetDirectories(CollectionsRoot))
+        {
+            var folder = Path.GetFileName(dir);
+            if (folder.StartsWith(TombstonePrefix, StringComparison.Ordinal) || folder.EndsWith(RestoringSuffix, StringComparison.Ordinal))
+            {
+                RemoveTombstone(dir);
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -185,7 +280,11 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
         return collection;
     }
 
-    private string CollectionDirectory(string name) => Path.Combine(_dataDirectory!, "collections", name);
+    private const string RestoringSuffix = ".restoring";
+
+    private string CollectionsRoot => Path.Combine(_dataDirectory!, "collections");
+
+    private string CollectionDirectory(string name) => Path.Combine(CollectionsRoot, name);
 
     private string CatalogPath => Path.Combine(_dataDirectory!, "catalog.json");
 
@@ -200,6 +299,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
 
     private void Recover()
     {
+        RemoveLeftovers();
         if (!File.Exists(CatalogPath)) return;
         var entries = JsonSerializer.Deserialize<CatalogEntry[]>(AtomicFile.Read(CatalogPath, Magic, FormatVersion), Json)
             ?? throw new InvalidDataException($"{CatalogPath}: empty catalog");
@@ -236,6 +336,9 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created collection {Name} (model {Model}, dimension {Dimension})")]
     private partial void LogCreated(string name, string model, int dimension);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove {Path} (files of a deleted collection); the next start retries: {Reason}")]
+    private partial void LogTombstoneLeft(string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted collection {Name}")]
     private partial void LogDeleted(string name);

@@ -7,8 +7,8 @@ namespace BgeVectorDb.Server.Services;
 
 internal sealed class CollectionsService(CollectionCatalog catalog) : V1.Collections.CollectionsBase
 {
-    public override Task<V1.CollectionInfo> CreateCollection(V1.CreateCollectionRequest request, ServerCallContext context) =>
-        Task.FromResult(ProtoMapper.ToProto(catalog.Create(ProtoMapper.ToCore(request))));
+    public override async Task<V1.CollectionInfo> CreateCollection(V1.CreateCollectionRequest request, ServerCallContext context) =>
+        ProtoMapper.ToProto(await catalog.CreateAsync(ProtoMapper.ToCore(request), context.CancellationToken));
 
     public override Task<V1.CollectionInfo> GetCollection(V1.GetCollectionRequest request, ServerCallContext context) =>
         Task.FromResult(ProtoMapper.ToProto(catalog.Get(request.Name)));
