@@ -164,4 +164,83 @@ public sealed class RequestValidationTests(ValidationServerFixture fixture) : IC
         Assert.Equal(10, (await SearchClient.SearchByVectorAsync(VectorQuery("cos", new SearchOptions { K = 10, Candidates = 10 }))).Hits.Count);
         Assert.Equal(15, (await SearchClient.SearchByVectorAsync(VectorQuery("cos", new SearchOptions { K = 15, Candidates = 0 }))).Hits.Count);
     }
+
+    // --- item 7: requests protobuf cannot parse (invalid UTF-8, nesting past the recursion limit) ---
+
+    private static readonly Marshaller<byte[]> RawBytes = Marshallers.Create(b => b, b => b);
+
+    /// <summary>A valid message's bytes with the first occurrence of <paramref name="marker"/> (ASCII) replaced by
+    /// bytes that are not UTF-8.</summary>
+    private static byte[] WithInvalidUtf8(Google.Protobuf.IMessage message, string marker)
+    {
+        var bytes = Google.Protobuf.MessageExtensions.ToByteArray(message);
+        var m = System.Text.Encoding.ASCII.GetBytes(marker);
+        var at = bytes.AsSpan().IndexOf(m);
+        Assert.True(at >= 0);
+        bytes[at] = 0xFF;
+        bytes[at + 1] = 0xFE;
+        return bytes;
+    }
+
+    private async Task<double> CountAsync(string rpc, string code) =>
+        (await Scrape.FromAsync(fixture.Server.MetricsAddress)).Sum("bgevdb_requests_total", ("rpc", rpc), ("code", code));
+
+    [Fact]
+    public async Task Invalid_utf8_in_a_unary_request_is_invalid_argument_and_counted()
+    {
+        var before = await CountAsync("bgevectordb.v1.Search/SearchByDocument", "INVALID_ARGUMENT");
+        var bytes = WithInvalidUtf8(new SearchByDocumentRequest { Collection = "cos", Id = "xxd1", Options = new SearchOptions { K = 3 } }, "xx");
+        var method = new Method<byte[], SearchResponse>(MethodType.Unary, "bgevectordb.v1.Search", "SearchByDocument", RawBytes,
+            Marshallers.Create(r => Google.Protobuf.MessageExtensions.ToByteArray(r), SearchResponse.Parser.ParseFrom));
+        var ex = await RpcAssert.FailsAsync(StatusCode.InvalidArgument, async () =>
+            await fixture.Server.Channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(), bytes));
+        Assert.Contains("UTF-8", ex.Status.Detail);
+        Assert.Contains("SearchByDocumentRequest", ex.Status.Detail);
+        Assert.Equal(before + 1, await CountAsync("bgevectordb.v1.Search/SearchByDocument", "INVALID_ARGUMENT"));
+        Assert.DoesNotContain("Unhandled error", fixture.Server.Output);
+    }
+
+    [Fact]
+    public async Task Invalid_utf8_in_a_streamed_request_is_invalid_argument()
+    {
+        var good = new UpsertRequest { Collection = "cos", Documents = { ValidationServerFixture.Doc("s1", 1f, 2f, 3f, 4f) } };
+        var bad = WithInvalidUtf8(new UpsertRequest { Collection = "cos", Documents = { ValidationServerFixture.Doc("xxs2", 1f, 2f, 3f, 4f) } }, "xx");
+        var method = new Method<byte[], UpsertResponse>(MethodType.DuplexStreaming, "bgevectordb.v1.Documents", "UpsertStream", RawBytes,
+            Marshallers.Create(r => Google.Protobuf.MessageExtensions.ToByteArray(r), UpsertResponse.Parser.ParseFrom));
+        using var call = fixture.Server.Channel.CreateCallInvoker().AsyncDuplexStreamingCall(method, null, new CallOptions());
+        await call.RequestStream.WriteAsync(Google.Protobuf.MessageExtensions.ToByteArray(good));
+        Assert.True(await call.ResponseStream.MoveNext());
+        Assert.Equal(1u, call.ResponseStream.Current.Upserted);
+        await call.RequestStream.WriteAsync(bad);
+        var ex = await RpcAssert.FailsAsync(StatusCode.InvalidArgument, async () => await call.ResponseStream.MoveNext());
+        Assert.Contains("UTF-8", ex.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_filter_nested_past_the_recursion_limit_is_invalid_argument()
+    {
+        var filter = new Filter { Field = new FieldCondition { Key = "k", Exists = true } };
+        for (var i = 0; i < 120; i++) filter = new Filter { Not = filter };
+        var ex = await RpcAssert.FailsAsync(StatusCode.InvalidArgument, async () =>
+            await SearchClient.SearchByVectorAsync(VectorQuery("cos", new SearchOptions { K = 3, Filter = filter })));
+        Assert.Contains("nesting", ex.Status.Detail);
+        // Nesting within the limit is parsed and evaluated.
+        var shallow = new Filter { Field = new FieldCondition { Key = "k", Exists = true } };
+        for (var i = 0; i < 21; i++) shallow = new Filter { Not = shallow };   // odd: "k is absent", true everywhere
+        Assert.Equal(3, (await SearchClient.SearchByVectorAsync(VectorQuery("cos", new SearchOptions { K = 3, Filter = shallow }))).Hits.Count);
+    }
+
+    [Fact]
+    public async Task Services_bound_by_the_parse_checking_binder_still_answer_reflection_and_health()
+    {
+        using var call = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(fixture.Server.Channel).ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = "" });
+        Assert.True(await call.ResponseStream.MoveNext());
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+        await call.RequestStream.CompleteAsync();
+        Assert.Contains("bgevectordb.v1.Search", services);
+        Assert.Contains("grpc.health.v1.Health", services);
+        var health = await new Grpc.Health.V1.Health.HealthClient(fixture.Server.Channel).CheckAsync(new Grpc.Health.V1.HealthCheckRequest());
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+    }
 }

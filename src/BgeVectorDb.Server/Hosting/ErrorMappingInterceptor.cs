@@ -16,6 +16,7 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        if (RequestParsing.TakeFailure(request) is { } unparsable) throw Map(unparsable, context);
         try
         {
             return await continuation(request, context).ConfigureAwait(false);
@@ -42,6 +43,7 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
         ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
+        if (RequestParsing.TakeFailure(request) is { } unparsable) throw Map(unparsable, context);
         try
         {
             await continuation(request, responseStream, context).ConfigureAwait(false);
@@ -80,6 +82,14 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
                 }
                 if (e.Kind == EngineErrorKind.Internal) LogInternal(e, context.Method);
                 return status.ToRpcException();
+            // Bytes protobuf cannot parse (see RequestParsing): the client's to fix.
+            case RequestParseException p:
+                var invalid = new Google.Rpc.Status { Code = (int)StatusCode.InvalidArgument, Message = p.Message };
+                invalid.Details.Add(Any.Pack(new BadRequest
+                {
+                    FieldViolations = { new BadRequest.Types.FieldViolation { Field = "request", Description = p.Message } },
+                }));
+                return invalid.ToRpcException();
             // A client that cancels, or whose deadline passes, resets its stream: reads then fail with
             // IOException. That is the client's doing, not an internal error.
             case OperationCanceledException or IOException when context.CancellationToken.IsCancellationRequested:

@@ -87,6 +87,8 @@ public static partial class ServerHost
             o.Interceptors.Add<ErrorMappingInterceptor>();
         });
         builder.Services.AddGrpcReflection();
+        // Requests protobuf cannot parse reach the interceptors (INVALID_ARGUMENT, counted) instead of UNKNOWN.
+        RequestParsing.UseParseCheckingBinder(builder.Services);
         builder.Services.AddSingleton<HealthServiceImpl>(_ =>
         {
             var health = new HealthServiceImpl();
