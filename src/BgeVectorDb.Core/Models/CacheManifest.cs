@@ -72,6 +72,26 @@ internal sealed record CacheManifest(
         return null;
     }
 
+    /// <summary>Null when every listed file has its recorded SHA-256, else the first that does not (a file
+    /// changed after it was verified, e.g. tampered with or damaged on disk).</summary>
+    public string? CheckHashes(string directory)
+    {
+        foreach (var f in Files)
+        {
+            using var stream = new FileStream(ModelFolder.FullPath(directory, f.Path), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            var actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+            if (!actual.Equals(f.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"{f.Path} has SHA-256 {actual}, manifest says {f.Sha256} (changed since it was verified; pull or download it again)";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>True for an entry written by <c>bgevdb models pull nuget:...</c> (its revision is a package version).</summary>
+    [JsonIgnore]
+    public bool IsNuGetPull => Endpoint.StartsWith(NuGetModelPuller.EndpointPrefix, StringComparison.Ordinal);
+
     /// <summary>Writes the manifest atomically (temp file, flush, rename).</summary>
     public void Write(string directory)
     {

@@ -175,11 +175,11 @@ public sealed partial class ModelResolver : IDisposable
         {
             return $"manifest is for '{manifest.ModelId}'";
         }
-        if (manifest.Revision != Options.Revision && manifest.Commit != Options.Revision)
+        if (!manifest.IsNuGetPull && manifest.Revision != Options.Revision && manifest.Commit != Options.Revision)
         {
             return $"cached revision '{manifest.Revision}' is not the requested '{Options.Revision}'";
         }
-        if (manifest.CheckFiles(cacheDir) is { } damaged)
+        if ((manifest.CheckFiles(cacheDir) ?? manifest.CheckHashes(cacheDir)) is { } damaged)
         {
             return damaged;
         }
