@@ -97,6 +97,7 @@ public static class CliApp
         root.Subcommands.Add(CollectionsCommands.Create(globals));
         root.Subcommands.Add(IngestCommand.Create(globals));
         root.Subcommands.Add(SearchCommand.Create(globals));
+        root.Subcommands.Add(EmbedCommand.Create(globals));
         root.Subcommands.Add(MineCommand.Create(globals));
         root.Subcommands.Add(DocumentsCommands.CreateGet(globals));
         root.Subcommands.Add(DocumentsCommands.CreateDelete(globals));

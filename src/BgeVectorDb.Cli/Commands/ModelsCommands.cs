@@ -159,11 +159,15 @@ internal static class ModelsCommands
         preset.AcceptOnlyFromAmong([.. SyntheticModelSpec.PresetNames]);
         var id = new Option<string>("--id") { Description = "Model id to write, e.g. test/tiny-embed (folder {cache}/{org}--{name}).", Required = true };
         var seed = new Option<int>("--seed") { Description = "Weight seed.", DefaultValueFactory = _ => SyntheticModelSpec.DefaultSeed };
-        var vocab = new Option<string>("--vocab")
+        var vocab = new Option<string?>("--vocab")
         {
             Description = "Tokenizer file copied into the model: vocab.txt (BERT presets) or a SentencePiece model (XLM-R).",
             HelpName = "PATH",
-            Required = true,
+        };
+        var vocabFrom = new Option<string?>("--vocab-from")
+        {
+            Description = "Instead of --vocab: take the tokenizer file of this model in the cache (e.g. one pulled with `models pull`).",
+            HelpName = "ID",
         };
         var kind = new Option<string?>("--kind") { Description = "tiny only: embedding (default) or reranker." };
         kind.AcceptOnlyFromAmong("embedding", "reranker");
@@ -184,8 +188,15 @@ internal static class ModelsCommands
 
         var command = new Command("synth", "Write a synthetic model (random seeded weights, real architecture; for tests and timing only) into the cache.")
         {
-            preset, id, seed, vocab, kind, family, cache,
+            preset, id, seed, vocab, vocabFrom, kind, family, cache,
         };
+        command.Validators.Add(r =>
+        {
+            if ((r.GetResult(vocab) is null) == (r.GetResult(vocabFrom) is null))
+            {
+                r.AddError("Give exactly one of --vocab PATH or --vocab-from ID.");
+            }
+        });
         command.SetAction(g.Action((s, _) =>
         {
             var spec = SyntheticModelSpec.Preset(
@@ -203,15 +214,31 @@ internal static class ModelsCommands
                     _ => null,
                 },
                 seed: s.Get(seed));
-            var vocabPath = s.Get(vocab);
-            if (!File.Exists(vocabPath))
+            var cacheFolder = Path.GetFullPath(s.Get(cache));
+            string vocabPath;
+            if (s.Get(vocabFrom) is { } from)
             {
-                throw new CliException($"{vocabPath}: tokenizer file not found");
+                var (fromOrg, fromName) = ModelCatalog.Split(ModelCatalog.Describe(from).Id);
+                vocabPath = Path.Combine(cacheFolder, fromOrg is null ? fromName : $"{fromOrg}--{fromName}", SyntheticModelGenerator.TokenizerFileName(spec.Family));
+                if (!File.Exists(vocabPath))
+                {
+                    throw new CliException($"{vocabPath}: '{from}' has no {Path.GetFileName(vocabPath)} in the cache (pull it first, or give --vocab)");
+                }
+            }
+            else
+            {
+                vocabPath = s.Get(vocab)!;
+                if (!File.Exists(vocabPath))
+                {
+                    throw new CliException($"{vocabPath}: tokenizer file not found");
+                }
             }
             var (org, name) = ModelCatalog.Split(s.Get(id));
-            var target = Path.Combine(Path.GetFullPath(s.Get(cache)), org is null ? name : $"{org}--{name}");
+            var target = Path.Combine(cacheFolder, org is null ? name : $"{org}--{name}");
             var clock = Stopwatch.StartNew();
             var written = SyntheticModelGenerator.Write(spec, target, vocabPath);
+            // A completed cache entry (manifest with sizes and SHA-256), like a download: the server uses it offline.
+            LocalCacheEntry.Seal(written, s.Get(id), $"synthetic {spec.PresetName} seed {spec.Seed}");
             var onnx = new FileInfo(Path.Combine(written, SyntheticModelGenerator.OnnxRelativePath));
             if (s.Json)
             {

@@ -1,3 +1,4 @@
+using BgeVectorDb.Core.Embedding;
 using System.Diagnostics;
 using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Index;
@@ -33,7 +34,8 @@ public sealed partial class Collection
         var (candidatesFound, annUs, fetchUs, indexUsed) = Retrieve(vector, rerank ? candidates : k, query.Options, excludeId: null, withText: true);
         if (!rerank)
         {
-            return Finish(candidatesFound, k, reranked: false, new StageTimings(embedUs, annUs, fetchUs, 0, ElapsedUs(started)), indexUsed, query.Options.Fields);
+            return Finish(candidatesFound, k, reranked: false, new StageTimings(embedUs, annUs, fetchUs, 0, ElapsedUs(started)), indexUsed, query.Options.Fields)
+                with { QueryVector = vector };
         }
 
         t = Stopwatch.GetTimestamp();
@@ -48,7 +50,29 @@ public sealed partial class Collection
         // Best rerank score first; ties keep ANN order.
         rescored.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.AnnRank.CompareTo(b.AnnRank));
         var rerankUs = ElapsedUs(t);
-        return Finish(rescored, k, reranked: true, new StageTimings(embedUs, annUs, fetchUs, rerankUs, ElapsedUs(started)), indexUsed, query.Options.Fields);
+        return Finish(rescored, k, reranked: true, new StageTimings(embedUs, annUs, fetchUs, rerankUs, ElapsedUs(started)), indexUsed, query.Options.Fields)
+            with { QueryVector = vector };
+    }
+
+    /// <summary>
+    /// The vectors this collection uses for <paramref name="texts"/>: as queries (with <paramref name="instruction"/>,
+    /// null = the collection's), exactly the vector a text search embeds, or as documents, exactly the vector an
+    /// upsert stores (normalised for cosine collections in both cases).
+    /// </summary>
+    public async Task<float[][]> EmbedAsync(IReadOnlyList<string> texts, bool asQueries, string? instruction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var embedder = Embedder ?? throw new EngineException(EngineErrorKind.FailedPrecondition,
+            $"collection '{Name}' has no embedding model: it stores vectors given by the client");
+        EmbedInputValidator.Validate(texts, asQueries, instruction, _limits);
+        var vectors = asQueries
+            ? await Task.WhenAll(texts.Select(t => embedder.EmbedQueryAsync(t, instruction ?? Config.QueryInstruction, cancellationToken))).ConfigureAwait(false)
+            : await embedder.EmbedDocumentsAsync(texts, cancellationToken).ConfigureAwait(false);
+        if (Config.Distance == DistanceKind.Cosine)
+        {
+            foreach (var v in vectors) VectorMath.NormalizeInPlace(v);
+        }
+        return vectors;
     }
 
     /// <summary>ANN search by a raw vector (no rerank).</summary>

@@ -106,6 +106,9 @@ public sealed class BgeEmbedder : ITextEmbedder, IDisposable
     /// <inheritdoc />
     public string DefaultQueryInstruction { get; }
 
+    /// <inheritdoc />
+    public string DocumentPrompt => Profile.DocumentPrompt;
+
     /// <summary>Pooling, normalisation and prompts in use (the model folder's, overridden by the options).</summary>
     public EmbeddingProfile Profile { get; }
 

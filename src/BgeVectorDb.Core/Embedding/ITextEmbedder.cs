@@ -16,7 +16,10 @@ public interface ITextEmbedder
     /// <summary>Instruction preset of the model family, prepended to queries (not documents).</summary>
     string DefaultQueryInstruction { get; }
 
-    /// <summary>Embeds documents (no instruction), at ingest priority. One vector per text, same order.</summary>
+    /// <summary>Prompt the model prepends to every document ("" = none; most models, BGE included).</summary>
+    string DocumentPrompt => "";
+
+    /// <summary>Embeds documents (with <see cref="DocumentPrompt"/>, no query instruction), at ingest priority. One vector per text, same order.</summary>
     Task<float[][]> EmbedDocumentsAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default);
 
     /// <summary>Embeds one query with <paramref name="instruction"/> prepended (empty = none), at query priority.</summary>

@@ -88,9 +88,11 @@ internal sealed record CacheManifest(
         return null;
     }
 
-    /// <summary>True for an entry written by <c>bgevdb models pull nuget:...</c> (its revision is a package version).</summary>
+    /// <summary>True for an entry written by <c>bgevdb models pull nuget:...</c> or <c>models synth</c> rather than a
+    /// hub download: its revision is a package version (or "local"), so the hub revision setting does not apply.</summary>
     [JsonIgnore]
-    public bool IsNuGetPull => Endpoint.StartsWith(NuGetModelPuller.EndpointPrefix, StringComparison.Ordinal);
+    public bool IsLocalEntry => Endpoint.StartsWith(NuGetModelPuller.EndpointPrefix, StringComparison.Ordinal)
+                                || Endpoint.StartsWith(LocalCacheEntry.EndpointPrefix, StringComparison.Ordinal);
 
     /// <summary>Writes the manifest atomically (temp file, flush, rename).</summary>
     public void Write(string directory)

@@ -175,7 +175,7 @@ public sealed partial class ModelResolver : IDisposable
         {
             return $"manifest is for '{manifest.ModelId}'";
         }
-        if (!manifest.IsNuGetPull && manifest.Revision != Options.Revision && manifest.Commit != Options.Revision)
+        if (!manifest.IsLocalEntry && manifest.Revision != Options.Revision && manifest.Commit != Options.Revision)
         {
             return $"cached revision '{manifest.Revision}' is not the requested '{Options.Revision}'";
         }

@@ -34,4 +34,6 @@ public sealed record SearchHit(
 /// <summary>Wall time per stage, in microseconds.</summary>
 public sealed record StageTimings(long EmbedUs, long AnnUs, long FetchUs, long RerankUs, long TotalUs);
 
-public sealed record SearchResult(IReadOnlyList<SearchHit> Hits, StageTimings Timings, bool Reranked, string IndexUsed);
+/// <param name="QueryVector">The vector a text search embedded its query into (as used for the ANN step); null for
+/// searches by vector or document.</param>
+public sealed record SearchResult(IReadOnlyList<SearchHit> Hits, StageTimings Timings, bool Reranked, string IndexUsed, float[]? QueryVector = null);

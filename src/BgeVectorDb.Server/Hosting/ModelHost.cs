@@ -71,6 +71,9 @@ internal sealed partial class ModelHost : IModelProvider, IDisposable
 
     public ITextEmbedder GetEmbedder(string modelId) => Get(modelId, "config.embedding_model", _embedders, LoadEmbedderAsync);
 
+    /// <summary>The embedder of <paramref name="modelId"/> (loaded on first use); errors name <paramref name="field"/>.</summary>
+    public ITextEmbedder GetEmbedder(string modelId, string field) => Get(modelId, field, _embedders, LoadEmbedderAsync);
+
     public IReranker GetReranker(string modelId) => Get(modelId, "config.reranker_model", _rerankers, LoadRerankerAsync);
 
     private T Get<T>(string modelId, string field, Dictionary<string, T> loaded, Func<string, CancellationToken, Task<T>> load)
