@@ -159,4 +159,21 @@ public sealed class StorageServerTests : IAsyncLifetime
         }
         Assert.DoesNotContain("ObjectDisposedException", _server.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Restoring_a_snapshot_with_an_unlisted_file_is_invalid_argument_naming_it_and_leaves_no_restoring_folder()
+    {
+        await CreateAsync(CollectionsClient, "snap");
+        await DocumentsClient.UpsertAsync(Batch("snap", 0, 30));
+        var snapshot = await AdminClient.CreateSnapshotAsync(new CreateSnapshotRequest { Collection = "snap" });
+        File.Copy(CheckpointManifestOf(snapshot.Path), Path.Combine(snapshot.Path, "checkpoints", "manifest-0000000777"));
+        var ex = await RpcAssert.FailsAsync(StatusCode.InvalidArgument, async () =>
+            await AdminClient.RestoreSnapshotAsync(new RestoreSnapshotRequest { Path = snapshot.Path, Collection = "snap2" }), "path");
+        Assert.Contains("checkpoints/manifest-0000000777", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(["snap"], Directory.GetFileSystemEntries(Path.Combine(_dir.Sub("data"), "collections")).Select(Path.GetFileName));
+        await RpcAssert.FailsAsync(StatusCode.NotFound, async () => await CollectionsClient.GetCollectionAsync(new GetCollectionRequest { Name = "snap2" }));
+    }
+
+    private static string CheckpointManifestOf(string snapshot) =>
+        Directory.GetFiles(Path.Combine(snapshot, "checkpoints"), "manifest-*").Single();
 }
