@@ -106,4 +106,74 @@ public sealed class StorageServerTests : IAsyncLifetime
         }
         Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(_dir.Sub("data"), "collections")), d => Path.GetFileName(d).StartsWith('.'));
     }
+
+    [Fact]
+    public async Task Deleting_a_collection_during_streaming_ingests_ends_every_stream_with_not_found()
+    {
+        // Text documents: each batch spends a while in the embedder, where the delete catches it.
+        TestData.WriteTinyModels(_dir.Sub("models"));
+        await _server.DisposeAsync();
+        _server = await ServerProcess.StartAsync(_dir.Sub("data"), new Dictionary<string, string>(NoModels)
+        {
+            ["Models:ModelsFolder"] = _dir.Sub("models"),
+            ["Models:AllowDownload"] = "false",
+            ["Models:CacheFolder"] = _dir.Sub("cache"),
+            ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
+        });
+        await CollectionsClient.CreateCollectionAsync(new CreateCollectionRequest { Name = "streamed" });
+        var text = string.Join(' ', Enumerable.Range(0, 60).Select(i => $"word{i}"));
+        var acks = 0;
+        var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        async Task Stream(int s)
+        {
+            using var stream = DocumentsClient.UpsertStream();
+            var writer = Task.Run(async () =>
+            {
+                try
+                {
+                    for (var b = 0; b < 100_000; b++)
+                    {
+                        var request = new UpsertRequest { Collection = "streamed", BatchId = (ulong)b };
+                        for (var i = 0; i < 8; i++) request.Documents.Add(new Document { Id = $"s{s}-{b}-{i}", Text = $"{b} {i} {text}" });
+                        await stream.RequestStream.WriteAsync(request);
+                    }
+                }
+                catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException)
+                {
+                    // the server ended the call
+                }
+            });
+            await foreach (var ack in stream.ResponseStream.ReadAllAsync())
+            {
+                if (Interlocked.Increment(ref acks) == 12) enough.TrySetResult();
+            }
+            await writer;
+        }
+        var streams = Enumerable.Range(0, 4).Select(s => Task.Run(() => Stream(s))).ToArray();
+        await enough.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True((await CollectionsClient.DeleteCollectionAsync(new DeleteCollectionRequest { Name = "streamed" })).Deleted);
+        foreach (var stream in streams)
+        {
+            var ex = await RpcAssert.FailsAsync(StatusCode.NotFound, () => stream.WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Contains("'streamed'", ex.Status.Detail, StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain("ObjectDisposedException", _server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Restoring_a_snapshot_with_an_unlisted_file_is_invalid_argument_naming_it_and_leaves_no_restoring_folder()
+    {
+        await CreateAsync(CollectionsClient, "snap");
+        await DocumentsClient.UpsertAsync(Batch("snap", 0, 30));
+        var snapshot = await AdminClient.CreateSnapshotAsync(new CreateSnapshotRequest { Collection = "snap" });
+        File.Copy(CheckpointManifestOf(snapshot.Path), Path.Combine(snapshot.Path, "checkpoints", "manifest-0000000777"));
+        var ex = await RpcAssert.FailsAsync(StatusCode.InvalidArgument, async () =>
+            await AdminClient.RestoreSnapshotAsync(new RestoreSnapshotRequest { Path = snapshot.Path, Collection = "snap2" }), "path");
+        Assert.Contains("checkpoints/manifest-0000000777", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(["snap"], Directory.GetFileSystemEntries(Path.Combine(_dir.Sub("data"), "collections")).Select(Path.GetFileName));
+        await RpcAssert.FailsAsync(StatusCode.NotFound, async () => await CollectionsClient.GetCollectionAsync(new GetCollectionRequest { Name = "snap2" }));
+    }
+
+    private static string CheckpointManifestOf(string snapshot) =>
+        Directory.GetFiles(Path.Combine(snapshot, "checkpoints"), "manifest-*").Single();
 }

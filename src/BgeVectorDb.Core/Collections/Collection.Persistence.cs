@@ -45,6 +45,7 @@ public sealed partial class Collection
         var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
+            if (_closed) throw Deleted();
             (position, durable) = _wal is null ? (0L, Task.CompletedTask) : _wal.Enqueue(entry);
             previous = _applyTail;
             _applyTail = applied.Task;
@@ -113,6 +114,7 @@ public sealed partial class Collection
         await _checkpointGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_closed) return null;   // deleted meanwhile
             return (await CheckpointUnderGateAsync(cancellationToken).ConfigureAwait(false)).Result;
         }
         finally

@@ -16,6 +16,7 @@ public sealed partial class Collection
         await _checkpointGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_closed) throw Deleted();
             var (result, manifest) = await CheckpointUnderGateAsync(cancellationToken).ConfigureAwait(false);
             var temp = folder + ".partial";
             if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);

@@ -34,6 +34,7 @@ public sealed partial class Collection : IAsyncDisposable
     private readonly List<Record?> _records = [];
     private readonly IVectorIndex _index;
     private long _deletedTotal;
+    private volatile bool _closed;
 
     internal Collection(string name, CollectionConfig config, long createdAtMs, ITextEmbedder? embedder, IReranker? reranker,
         EngineLimits limits, IWriteAheadLog? wal)
@@ -274,12 +275,27 @@ public sealed partial class Collection : IAsyncDisposable
         return v;
     }
 
+    /// <summary>Closes the collection (it was deleted, or the catalog closes). Writes already logged finish and
+    /// are acked; later writes fail with NOT_FOUND ("was deleted"); searches of the in-memory index still answer.
+    /// A checkpoint or snapshot in progress finishes first: it still uses the store and the WAL.</summary>
     public async ValueTask DisposeAsync()
     {
-        // A checkpoint or snapshot in progress finishes first: it still uses the store and the WAL.
         await _checkpointGate.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (_closed) return;
+            Task applied;
+            await _writeGate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                _closed = true;
+                applied = _applyTail;
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+            await applied.ConfigureAwait(false);
             if (_wal is not null) await _wal.DisposeAsync().ConfigureAwait(false);
             DisposeStore();
         }
@@ -287,9 +303,12 @@ public sealed partial class Collection : IAsyncDisposable
         {
             _checkpointGate.Release();
         }
-        _writeGate.Dispose();
-        _lock.Dispose();
+        // The gates and the lock are not disposed: callers that still hold this object get NOT_FOUND or an
+        // answer from memory, never ObjectDisposedException.
     }
+
+    private EngineException Deleted() =>
+        new(EngineErrorKind.NotFound, $"collection '{Name}' was deleted (or the server is shutting down); this request was not applied");
 
     private static long ElapsedUs(long start) => (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
 

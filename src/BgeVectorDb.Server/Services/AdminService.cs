@@ -63,10 +63,10 @@ internal sealed class AdminService(CollectionCatalog catalog, ModelHost models, 
         };
     }
 
-    public override Task<V1.RestoreSnapshotResponse> RestoreSnapshot(V1.RestoreSnapshotRequest request, ServerCallContext context)
+    public override async Task<V1.RestoreSnapshotResponse> RestoreSnapshot(V1.RestoreSnapshotRequest request, ServerCallContext context)
     {
-        var collection = catalog.RestoreSnapshot(request.Path, request.Collection);
-        return Task.FromResult(new V1.RestoreSnapshotResponse { Collection = collection.Name, Documents = (ulong)collection.Count });
+        var collection = await catalog.RestoreSnapshotAsync(request.Path, request.Collection, context.CancellationToken);
+        return new V1.RestoreSnapshotResponse { Collection = collection.Name, Documents = (ulong)collection.Count };
     }
 }
 

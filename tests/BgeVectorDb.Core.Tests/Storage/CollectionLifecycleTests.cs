@@ -82,4 +82,65 @@ public sealed class CollectionLifecycleTests : IDisposable
             Assert.Equal([], Directory.GetFileSystemEntries(Path.Combine(_dir, "collections")));
         }
     }
+
+    [Fact]
+    public async Task Writes_searches_and_checkpoints_racing_a_delete_end_with_not_found_never_a_disposed_object()
+    {
+        await using var catalog = DurableCatalogTests.OpenCatalog(_dir);
+        var c = catalog.Create(new CollectionSpec("busy", "none", Dim));
+        await Fill(c, 0, 100);
+        var failures = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+        var acked = 0;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        async Task Writer(int w)
+        {
+            for (var i = 0; ; i++)
+            {
+                try
+                {
+                    await c.UpsertAsync(Enumerable.Range(0, 5).Select(j => DurableCatalogTests.Doc(10_000 + w * 100_000 + i * 5 + j)).ToArray());
+                    if (Interlocked.Increment(ref acked) == 20) started.TrySetResult();
+                    if (i % 3 == 0) await c.DeleteAsync([$"doc-{i}"]);
+                }
+                catch (Exception ex)
+                {
+                    failures.Add(ex);
+                    return;
+                }
+            }
+        }
+        var stop = new CancellationTokenSource();
+        async Task Reader()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    c.SearchByVector(new float[Dim] { 1, 0, 0, 0, 0, 0, 0, 0 }, new Search.SearchOptions(5));
+                    c.Get(["doc-1"], ReturnFields.Default);
+                    await c.CheckpointAsync();
+                }
+                catch (Exception ex)
+                {
+                    failures.Add(ex);
+                    return;
+                }
+            }
+        }
+        var writers = Enumerable.Range(0, 3).Select(w => Task.Run(() => Writer(w))).ToArray();
+        var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(Reader)).ToArray();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await catalog.DeleteAsync("busy");
+        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        await Task.WhenAll(readers).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(3, failures.Count(f => f is EngineException));
+        foreach (var f in failures)
+        {
+            var e = Assert.IsType<EngineException>(f);
+            Assert.Equal(EngineErrorKind.NotFound, e.Kind);
+            Assert.Contains("'busy' was deleted", e.Message, StringComparison.Ordinal);
+        }
+        Assert.Throws<EngineException>(() => catalog.Get("busy"));
+    }
 }
