@@ -65,6 +65,7 @@ public static partial class ServerHost
         builder.Services.AddOptions<StorageOptions>().Bind(builder.Configuration.GetSection("Storage"));
 
         var server = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        if (server.TlsContradiction() is { } contradiction) throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [contradiction]);
         builder.WebHost.UseUrls(server.Listen);
         builder.WebHost.ConfigureKestrel(k =>
         {
