@@ -63,4 +63,23 @@ public sealed class MetricsEndpointTests
         Assert.Contains($"Metrics:Listen 127.0.0.1:{port}", output);
         Assert.Contains("cannot start", output);
     }
+
+    [Fact]
+    public async Task A_second_server_with_the_default_metrics_address_falls_back_to_a_free_port()
+    {
+        using var dir = new TempDirectory();
+        var settings = NoModels();
+        settings["Metrics:Listen"] = ServerProcess.Unset;   // the default 127.0.0.1:9464
+        await using var first = await ServerProcess.StartAsync(dir.Sub("data1"), settings);
+        await using var second = await ServerProcess.StartAsync(dir.Sub("data2"), settings);
+        Assert.NotEqual(first.MetricsAddress, second.MetricsAddress);
+        // The second one at least found the default taken (by the first, or by anything else on this machine).
+        Assert.Contains("Metrics:Listen default 127.0.0.1:9464 is in use", second.Output);
+        Assert.Contains("set Metrics:Listen", second.Output);
+        foreach (var server in new[] { first, second })
+        {
+            var scrape = await Scrape.FromAsync(server.MetricsAddress);
+            Assert.True(scrape.Has("bgevdb_execution_provider"), server.MetricsAddress);
+        }
+    }
 }

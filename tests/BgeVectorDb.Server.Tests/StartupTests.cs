@@ -72,4 +72,28 @@ public sealed class StartupTests
         Assert.NotEqual(0, exitCode);
         Assert.Contains("catalog.json: checksum mismatch", output);
     }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:0", true, "Server:Tls:CertificatePath is set but Server:Listen 'http://127.0.0.1:0' is plaintext")]
+    [InlineData("https://127.0.0.1:0", false, "Server:Listen 'https://127.0.0.1:0' needs a certificate")]
+    public async Task Tls_settings_that_contradict_the_listen_address_refuse_to_start(string listen, bool withCertificate, string expected)
+    {
+        using var dir = new TempDirectory();
+        var settings = new Dictionary<string, string>
+        {
+            ["Server:Listen"] = listen,
+            ["Inference:EmbeddingModel"] = "none",
+            ["Inference:RerankerModel"] = "none",
+        };
+        if (withCertificate)
+        {
+            // The file need not be read: the contradiction is refused before the certificate is loaded.
+            settings["Server:Tls:CertificatePath"] = dir.Sub("cert.pem");
+            settings["Server:Tls:KeyPath"] = dir.Sub("key.pem");
+        }
+        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"), settings, TimeSpan.FromSeconds(60));
+        Assert.Equal(2, exitCode);
+        Assert.Contains(expected, output);
+        Assert.DoesNotContain("BgeVectorDb listening on", output);
+    }
 }

@@ -65,10 +65,18 @@ public static partial class ServerHost
         builder.Services.AddOptions<StorageOptions>().Bind(builder.Configuration.GetSection("Storage"));
 
         var server = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        if (server.TlsContradiction() is { } contradiction) throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [contradiction]);
         builder.WebHost.UseUrls(server.Listen);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2);
+            // One limit: Kestrel's default request body cap (30,000,000 bytes) cut unary requests off below
+            // Server:MaxReceiveMessageBytes with UNKNOWN. gRPC answers RESOURCE_EXHAUSTED from the 5-byte header of a
+            // frame over the transport limit (twice the limit) and MessageLimitInterceptor INVALID_ARGUMENT between the
+            // limit and twice it; Kestrel's cap must never fire first. Before gRPC's first read a client can have sent
+            // at most the stream's initial flow-control window, so the cap is one whole frame plus that window (it
+            // still bounds bytes sent after a unary message). Streaming calls have no body cap (grpc-dotnet lifts it).
+            k.Limits.MaxRequestBodySize = MessageLimitInterceptor.TransportLimit(server.MaxReceiveMessageBytes) + 5L + k.Limits.Http2.InitialStreamWindowSize;
             if (server.Tls.CertificatePath is not null)
             {
                 var certificate = server.Tls.Load();

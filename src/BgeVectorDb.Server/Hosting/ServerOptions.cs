@@ -26,6 +26,22 @@ public sealed class ServerOptions
 
     /// <summary>TLS certificate; none = plaintext HTTP/2.</summary>
     public TlsOptions Tls { get; set; } = new();
+
+    /// <summary>A certificate with an http:// address used to be ignored silently (the server ran in plaintext), and
+    /// https:// without one fails deep in Kestrel: both are refused at start with this message.</summary>
+    internal string? TlsContradiction()
+    {
+        var https = Listen.TrimStart().StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+        if (Tls.CertificatePath is not null && !https)
+        {
+            return $"Server:Tls:CertificatePath is set but Server:Listen '{Listen}' is plaintext: use an https:// address to serve TLS, or remove the certificate";
+        }
+        if (Tls.CertificatePath is null && https)
+        {
+            return $"Server:Listen '{Listen}' needs a certificate: set Server:Tls:CertificatePath (and KeyPath for PEM), or use http://";
+        }
+        return null;
+    }
 }
 
 /// <summary>Section "Inference": which models the server serves and how it runs them.</summary>

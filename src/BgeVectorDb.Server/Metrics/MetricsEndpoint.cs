@@ -10,7 +10,8 @@ namespace BgeVectorDb.Server.Metrics;
 /// request per connection) so that scraping never shares the gRPC listener, its HTTP/2-only protocol, TLS or
 /// API keys. Bind it to loopback (default) or a private interface.
 /// </summary>
-internal sealed partial class MetricsEndpoint(IOptions<MetricsOptions> options, PrometheusExposition exposition, ILogger<MetricsEndpoint> logger)
+internal sealed partial class MetricsEndpoint(IOptions<MetricsOptions> options, PrometheusExposition exposition, ILogger<MetricsEndpoint> logger,
+    IConfiguration configuration)
     : IHostedService, IDisposable
 {
     private const int MaxRequestBytes = 8192;
@@ -35,6 +36,14 @@ internal sealed partial class MetricsEndpoint(IOptions<MetricsOptions> options, 
         try
         {
             _listener.Start();
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse && configuration[MetricsOptions.Section + ":Listen"] is null)
+        {
+            // Only the default: a second server on one machine (another gRPC port) must not fail on 9464. An address
+            // the operator chose is never replaced (below).
+            _listener = new TcpListener(new IPEndPoint(endpoint.Address, 0));
+            _listener.Start();
+            LogDefaultPortBusy(o.Listen, ((IPEndPoint)_listener.LocalEndpoint).Port);
         }
         catch (SocketException ex)
         {
@@ -137,6 +146,9 @@ internal sealed partial class MetricsEndpoint(IOptions<MetricsOptions> options, 
         _listener?.Dispose();
         _stop.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Metrics:Listen default {Default} is in use (another server on this machine?); metrics moved to free port {Port}: set Metrics:Listen to choose a fixed address")]
+    private partial void LogDefaultPortBusy(string @default, int port);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "BgeVectorDb metrics on {Address}")]
     private partial void LogListening(string address);

@@ -20,6 +20,9 @@ public sealed partial class ServerProcess : IAsyncDisposable
         _process = process;
     }
 
+    /// <summary>A setting value that leaves the key out of the command line (the server's own default applies).</summary>
+    public const string Unset = "\u0000unset";
+
     public string Address { get; private set; } = "";
 
     /// <summary>The Prometheus endpoint, e.g. http://127.0.0.1:41234/metrics (empty when metrics are off).</summary>
@@ -97,7 +100,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
             ["Logging:Console:FormatterOptions:SingleLine"] = "true",
         };
         foreach (var (k, v) in settings) all[k] = v;
-        foreach (var (k, v) in all) psi.ArgumentList.Add($"--{k}={v}");
+        foreach (var (k, v) in all)
+        {
+            if (v != Unset) psi.ArgumentList.Add($"--{k}={v}");
+        }
         psi.Environment["DOTNET_NOLOGO"] = "1";
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var server = new ServerProcess(process);
