@@ -56,7 +56,7 @@ internal static class EmbedBenchmark
         var (modelFolder, modelId, modelText) = model switch
         {
             "synthetic" => (EnsureModel(), "synthetic/bge-small-en-v1.5", "synthetic bge-small (12x384, random weights)"),
-            "arctic-xs" => (PackagedModel.ArcticXs.Materialize(Path.Combine(BenchPaths.Out, "models")), PackagedModel.ArcticXs.ModelId,
+            "arctic-xs" => (await PackagedModel.ArcticXs.ResolveAsync(Path.Combine(BenchPaths.Out, "models")), PackagedModel.ArcticXs.ModelId,
                 "snowflake-arctic-embed-xs (6x384, real weights, CLS)"),
             _ => throw new ArgumentException($"--model: unknown model '{model}' (synthetic, arctic-xs)"),
         };

@@ -11,7 +11,7 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace BgeVectorDb.Evaluation.Tests;
 
-/// <summary>A packaged model's folder (materialized once under the temp folder) and an embedder with the
+/// <summary>A packaged model's folder (pulled once into a model cache under the temp folder) and an embedder with the
 /// pooling, normalisation and prompts its sentence-transformers files define. Documents are cut to
 /// <see cref="MaxLength"/> tokens so that embedding the ~500-document corpus stays well under a minute on
 /// 2 cores; queries are short anyway.</summary>
@@ -22,7 +22,8 @@ public abstract class PackagedModelFixture : IDisposable
     protected PackagedModelFixture(PackagedModel packaged)
     {
         Packaged = packaged;
-        Folder = packaged.Materialize(Path.Combine(Path.GetTempPath(), "bgevdb-packaged-models"));
+        // Pulled from the global packages folder into a model cache once, then resolved from it as the server does.
+        Folder = packaged.ResolveAsync(Path.Combine(Path.GetTempPath(), "bgevdb-packaged-models")).GetAwaiter().GetResult();
         var factory = new OnnxSessionFactory(new OnnxRuntimeOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
         Embedder = BgeEmbedder.Load(Folder, packaged.ModelId, factory, new BgeEmbedderOptions
         {
@@ -56,7 +57,7 @@ public sealed class ArcticXsTests(ArcticXsFixture model) : IClassFixture<ArcticX
     public async Task Cls_pooling_equals_a_plain_computation_on_the_models_output()
     {
         Assert.Equal(PoolingMode.Cls, model.Embedder.Profile.Pooling);
-        Assert.Equal(model.Packaged.QueryInstruction, model.Embedder.DefaultQueryInstruction);
+        Assert.Equal(QueryInstructions.English, model.Embedder.DefaultQueryInstruction);
         await RealModelChecks.PoolingMatchesReferenceAsync(model, "cls");
     }
 

@@ -90,11 +90,22 @@ public sealed class NuGetModelPuller
         var env = Environment.GetEnvironmentVariable(SourceEnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(env)) return [env.Trim()];
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
-        var list = new List<string> { string.IsNullOrWhiteSpace(packages) ? Path.Combine(home, ".nuget", "packages") : packages };
+        var list = new List<string> { GlobalPackagesFolder };
         list.AddRange(ConfiguredFeeds(Path.Combine(home, ".nuget", "NuGet", "NuGet.Config")));
         if (list.Count == 1) list.Add(DefaultFeed);
         return list;
+    }
+
+    /// <summary>The NuGet global packages folder: env <c>NUGET_PACKAGES</c>, else ~/.nuget/packages.</summary>
+    public static string GlobalPackagesFolder
+    {
+        get
+        {
+            var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
+            return string.IsNullOrWhiteSpace(packages)
+                ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages")
+                : packages.Trim();
+        }
     }
 
     /// <summary>http(s) package sources of a NuGet.Config (its &lt;packageSources&gt; adds, minus clears/disabled).</summary>
