@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using BgeVectorDb.Core.Beir;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Index;
@@ -418,18 +419,14 @@ internal static class AnnBenchmark
     {
         var cacheDir = Path.Combine(BenchPaths.Out, "ann");
         Directory.CreateDirectory(cacheDir);
-        var texts = EmbedBenchmark.ReadCorpus(docs);
+        var texts = BenchPaths.SciFactTexts(docs);
         var cacheData = Path.Combine(cacheDir, $"scifact-docs-{texts.Length}.f32");
         var cacheQueries = Path.Combine(cacheDir, "scifact-queries.f32");
         if (File.Exists(cacheData) && File.Exists(cacheQueries)) return (ReadVectors(cacheData), ReadVectors(cacheQueries));
 
         var factory = new OnnxSessionFactory(new OnnxRuntimeOptions { ExecutionProvider = ExecutionProviderPreference.Cpu });
         using var embedder = BgeEmbedder.Load(EmbedBenchmark.EnsureModel(), "synthetic/bge-small-en-v1.5", factory, new BgeEmbedderOptions());
-        var queryTexts = File.ReadLines(Path.Combine(BenchPaths.SharedData, "scifact-beir", "queries.jsonl"))
-            .Where(l => !string.IsNullOrWhiteSpace(l))
-            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("text").GetString() ?? "")
-            .Select(t => embedder.DefaultQueryInstruction + t)
-            .ToArray();
+        var queryTexts = BeirReader.ReadQueries(BenchPaths.SciFact).Select(q => embedder.DefaultQueryInstruction + q.Text).ToArray();
         Console.WriteLine($"embedding {texts.Length} SciFact docs and {queryTexts.Length} queries with the synthetic bge-small model (cached afterwards) ...");
         var sw = Stopwatch.StartNew();
         var data = new List<float[]>();

@@ -1,3 +1,5 @@
+using BgeVectorDb.Core.Beir;
+
 namespace BgeVectorDb.Bench;
 
 /// <summary>Where the harnesses find the repository, the shared data (repoRoot/../shared/data, env
@@ -16,6 +18,12 @@ internal static class BenchPaths
     }
 
     public static string Out => Path.Combine(RepoRoot, "bench", "out");
+
+    /// <summary>The BEIR SciFact folder under <see cref="SharedData"/>.</summary>
+    public static string SciFact => Path.Combine(SharedData, "scifact-beir");
+
+    /// <summary>The first <paramref name="docs"/> SciFact documents as embedded (title + " " + text, <see cref="BeirDocument.FullText"/>).</summary>
+    public static string[] SciFactTexts(int docs) => BeirReader.ReadCorpus(SciFact).Take(docs).Select(d => d.FullText).ToArray();
 
     private static string FindRepoRoot()
     {

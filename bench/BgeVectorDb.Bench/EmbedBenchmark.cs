@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Inference.Batching;
@@ -60,7 +59,7 @@ internal static class EmbedBenchmark
                 "snowflake-arctic-embed-xs (6x384, real weights, CLS)"),
             _ => throw new ArgumentException($"--model: unknown model '{model}' (synthetic, arctic-xs)"),
         };
-        var texts = ReadCorpus(docs);
+        var texts = BenchPaths.SciFactTexts(docs);
         var factory = new OnnxSessionFactory(new OnnxRuntimeOptions { ExecutionProvider = provider, IntraOpThreads = threads });
         using var embedder = BgeEmbedder.Load(modelFolder, modelId, factory,
             new BgeEmbedderOptions { Batching = new() { MaxBatchTokens = maxTokens, MaxBatchRows = maxRows, IngestBatchMilliseconds = 0 } });
@@ -258,33 +257,4 @@ internal static class EmbedBenchmark
         return SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("bge-small"), folder, vocab);
     }
 
-    internal static string[] ReadCorpus(int docs)
-    {
-        var path = Path.Combine(BenchPaths.SharedData, "scifact-beir", "corpus.jsonl");
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"SciFact corpus not found at {path} (set BGE_SHARED_DATA)", path);
-        }
-
-        var texts = new List<string>(docs);
-        foreach (var line in File.ReadLines(path))
-        {
-            if (texts.Count >= docs)
-            {
-                break;
-            }
-
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
-            using var doc = JsonDocument.Parse(line);
-            var title = doc.RootElement.TryGetProperty("title", out var t) ? t.GetString() : null;
-            var text = doc.RootElement.TryGetProperty("text", out var x) ? x.GetString() : null;
-            texts.Add(((title ?? "") + " " + (text ?? "")).Trim());
-        }
-
-        return [.. texts];
-    }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
+using BgeVectorDb.Core.Beir;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Inference;
@@ -71,7 +71,7 @@ internal static class LatencyBenchmark
 
         var embedFolder = EnsureModel("bge-small", "bge-small-synthetic");
         var rerankFolder = EnsureModel("minilm-l6-cross", "minilm-l6-cross-synthetic");
-        var corpus = EmbedBenchmark.ReadCorpus(Math.Max(docs, ingestDocs));
+        var corpus = BenchPaths.SciFactTexts(Math.Max(docs, ingestDocs));
         var queries = ReadTestQueries(queryCount);
         var factory = new OnnxSessionFactory(new OnnxRuntimeOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = threads });
         var scheduler = new InferenceBatcherOptions { MaxBatchTokens = maxTokens, IngestBatchMilliseconds = ingestMs };
@@ -319,29 +319,7 @@ internal static class LatencyBenchmark
     /// <summary>The texts of the distinct query ids of qrels/test.tsv, in file order.</summary>
     private static string[] ReadTestQueries(int count)
     {
-        var folder = Path.Combine(BenchPaths.SharedData, "scifact-beir");
-        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in File.ReadLines(Path.Combine(folder, "queries.jsonl")))
-        {
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
-            using var doc = JsonDocument.Parse(line);
-            texts[doc.RootElement.GetProperty("_id").GetString()!] = doc.RootElement.GetProperty("text").GetString()!;
-        }
-
-        var ids = new List<string>();
-        foreach (var line in File.ReadLines(Path.Combine(folder, "qrels", "test.tsv")).Skip(1))
-        {
-            var id = line.Split('\t')[0];
-            if (id.Length > 0 && (ids.Count == 0 || ids[^1] != id) && !ids.Contains(id))
-            {
-                ids.Add(id);
-            }
-        }
-
-        return ids.Take(count).Select(id => texts[id]).ToArray();
+        var texts = BeirReader.ReadQueries(BenchPaths.SciFact).ToDictionary(q => q.Id, q => q.Text, StringComparer.Ordinal);
+        return BeirReader.ReadQrels(BenchPaths.SciFact, "test").Select(q => q.QueryId).Distinct().Take(count).Select(id => texts[id]).ToArray();
     }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
+using BgeVectorDb.Core.Beir;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Errors;
@@ -65,11 +65,11 @@ internal static class MiningBenchmark
             }
         }
 
-        var scifact = Path.Combine(BenchPaths.SharedData, "scifact-beir");
+        var scifact = BenchPaths.SciFact;
         var examples = BeirMiningInput.Read(scifact, "train");
         var mined = examples.Take(Math.Max(queries, ceQueries)).ToArray();
         var wanted = mined.SelectMany(e => e.PosIds!).ToHashSet(StringComparer.Ordinal);
-        var corpus = ReadCorpus(scifact).Where((d, i) => i < docs || wanted.Contains(d.Id)).ToArray();
+        var corpus = BeirReader.ReadCorpus(scifact).Where((d, i) => i < docs || wanted.Contains(d.Id)).ToArray();
 
         var factory = new OnnxSessionFactory(new OnnxRuntimeOptions { ExecutionProvider = ExecutionProviderPreference.Cpu, IntraOpThreads = threads });
         using var embedder = BgeEmbedder.Load(EnsureModel("bge-small", "bge-small-synthetic"), "synthetic/bge-small-en-v1.5", factory);
@@ -86,8 +86,8 @@ internal static class MiningBenchmark
         var collection = catalog.Create(new CollectionSpec("scifact"));
         foreach (var chunk in corpus.Chunk(64))
         {
-            var vectors = await docEmbedder.EmbedDocumentsAsync(chunk.Select(d => d.Text).ToArray());
-            await collection.UpsertAsync(chunk.Select((d, j) => new Document(d.Id, d.Text, Document.NoMetadata, vectors[j])).ToArray());
+            var vectors = await docEmbedder.EmbedDocumentsAsync(chunk.Select(d => d.FullText).ToArray());
+            await collection.UpsertAsync(chunk.Select((d, j) => new Document(d.Id, d.FullText, Document.NoMetadata, vectors[j])).ToArray());
         }
         Console.WriteLine($"  set-up: {corpus.Length} documents embedded (max {docMaxLength} tokens) and stored in {sw.Elapsed.TotalSeconds:0.0} s");
 
@@ -157,17 +157,6 @@ internal static class MiningBenchmark
         return SyntheticModelGenerator.Write(SyntheticModelSpec.Preset(preset), folder, vocab);
     }
 
-    private static IEnumerable<(string Id, string Text)> ReadCorpus(string folder)
-    {
-        foreach (var line in File.ReadLines(Path.Combine(folder, "corpus.jsonl")))
-        {
-            using var doc = JsonDocument.Parse(line);
-            var r = doc.RootElement;
-            var title = r.TryGetProperty("title", out var t) ? t.GetString() ?? "" : "";
-            var text = r.GetProperty("text").GetString() ?? "";
-            yield return (r.GetProperty("_id").GetString()!, title.Length > 0 ? title + " " + text : text);
-        }
-    }
 
     /// <summary>The two benchmark models, as the server's model host would give them.</summary>
     private sealed class BenchModels(ITextEmbedder embedder, IReranker reranker) : IModelProvider

@@ -39,7 +39,7 @@ public class BeirReaderTests
             var e = Assert.Throws<EngineException>(() => BeirReader.ReadCorpus(dir.FullName).ToList());
             Assert.Equal(EngineErrorKind.InvalidArgument, e.Kind);
             Assert.Equal($"{dir.FullName}/corpus.jsonl:3", e.Field);
-            Assert.Contains("\"title\" is not a string", e.Message);
+            Assert.Contains("title: expected a string, got a number", e.Message);
 
             Directory.CreateDirectory(Path.Combine(dir.FullName, "qrels"));
             File.WriteAllLines(Path.Combine(dir.FullName, "qrels", "test.tsv"), ["query-id\tcorpus-id\tscore", "q1\td1\t1", "q1\td2\thigh"]);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BgeVectorDb.Core.Beir;
 using BgeVectorDb.Cli.Json;
 using BgeVectorDb.Protos.V1;
 
@@ -106,9 +107,9 @@ internal static class SourceDocuments
             }
             try
             {
-                return format == SourceFormat.Beir ? Beir(root) : Jsonl(root);
+                return format == SourceFormat.Beir ? Beir(BeirReader.ParseDocument(root)) : Jsonl(root);
             }
-            catch (JsonShapeException e)
+            catch (Exception e) when (e is JsonShapeException or FormatException)
             {
                 throw new SourceFormatException(file, lineNumber, e.Message);
             }
@@ -117,7 +118,7 @@ internal static class SourceDocuments
 
     private static Document Jsonl(JsonElement root)
     {
-        var doc = new Document { Id = Id(root, "id") };
+        var doc = new Document { Id = BeirReader.ReadId(root, "id") };
         if (root.TryGetProperty("text", out var text) && text.ValueKind != JsonValueKind.Null)
         {
             doc.Text = text.ValueKind == JsonValueKind.String
@@ -152,50 +153,14 @@ internal static class SourceDocuments
         return doc;
     }
 
-    private static Document Beir(JsonElement root)
+    /// <summary>A BEIR corpus document (parsed by <see cref="BeirReader.ParseDocument"/>) as a gRPC document.</summary>
+    private static Document Beir(BeirDocument beir)
     {
-        var id = Id(root, "_id");
-        var title = OptionalString(root, "title");
-        var body = OptionalString(root, "text");
-        if (title is null && body is null)
+        var doc = new Document { Id = beir.Id, Text = beir.FullText };
+        if (beir.Title.Length > 0)
         {
-            throw new JsonShapeException("missing \"text\"");
-        }
-        var doc = new Document { Id = id };
-        if (!string.IsNullOrEmpty(title))
-        {
-            doc.Text = string.IsNullOrEmpty(body) ? title : title + " " + body;
-            doc.Metadata["title"] = new Value { StringValue = title };
-        }
-        else
-        {
-            doc.Text = body ?? "";
+            doc.Metadata["title"] = new Value { StringValue = beir.Title };
         }
         return doc;
-    }
-
-    private static string Id(JsonElement root, string name)
-    {
-        if (!root.TryGetProperty(name, out var id))
-        {
-            throw new JsonShapeException($"missing \"{name}\"");
-        }
-        return id.ValueKind switch
-        {
-            JsonValueKind.String when id.GetString() is { Length: > 0 } s => s,
-            JsonValueKind.Number when id.TryGetInt64(out var n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            _ => throw new JsonShapeException($"{name}: expected a non-empty string or an integer"),
-        };
-    }
-
-    private static string? OptionalString(JsonElement root, string name)
-    {
-        if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        return value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : throw new JsonShapeException($"{name}: expected a string, got {ValueJson.Describe(value.ValueKind)}");
     }
 }

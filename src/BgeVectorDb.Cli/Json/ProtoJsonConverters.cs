@@ -128,16 +128,7 @@ internal static class ValueJson
         }
     }
 
-    internal static string Describe(JsonValueKind kind) => kind switch
-    {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Null => "null",
-        _ => "nothing",
-    };
+    internal static string Describe(JsonValueKind kind) => BgeVectorDb.Core.Beir.BeirReader.Describe(kind);
 }
 
 /// <summary>

@@ -7,9 +7,9 @@ namespace BgeVectorDb.Core.Beir;
 /// <summary>A BEIR corpus line: <c>{"_id", "title"?, "text"}</c>.</summary>
 public sealed record BeirDocument(string Id, string Title, string Text)
 {
-    /// <summary>The text that gets embedded: title + " " + text when the title is non-empty, else text (as
-    /// BEIR's and MTEB's dense evaluations join them).</summary>
-    public string FullText => Title.Length > 0 ? Title + " " + Text : Text;
+    /// <summary>The text that gets embedded: title + " " + text when both are non-empty, else the non-empty one
+    /// (as BEIR's and MTEB's dense evaluations join them).</summary>
+    public string FullText => Title.Length == 0 ? Text : Text.Length == 0 ? Title : Title + " " + Text;
 }
 
 /// <summary>A BEIR queries.jsonl line: <c>{"_id", "text"}</c>.</summary>
@@ -21,8 +21,9 @@ public readonly record struct BeirQrel(string QueryId, string DocId, int Relevan
 /// <summary>
 /// Reads a BEIR folder: <c>corpus.jsonl</c>, <c>queries.jsonl</c> and <c>qrels/{split}.tsv</c>
 /// (<c>query-id TAB corpus-id TAB score</c>, an optional header line starting with "query-id").
-/// Ids may be JSON strings or integers (taken as their text). Blank lines are skipped. A malformed line
-/// throws <see cref="EngineException"/> (InvalidArgument) whose field is <c>file:line</c>.
+/// Ids may be JSON strings or integers (taken as their text). A corpus line may leave out "text" when it has a
+/// "title". Blank lines are skipped. A malformed line throws <see cref="EngineException"/> (InvalidArgument)
+/// whose field is <c>file:line</c>.
 /// </summary>
 public static class BeirReader
 {
@@ -37,8 +38,32 @@ public static class BeirReader
     public static IEnumerable<BeirDocument> ReadCorpus(string folder)
     {
         var path = Require(CorpusPath(folder), "corpus");
-        return Lines(path, "{\"_id\": str, \"title\": str?, \"text\": str}", root =>
-            new BeirDocument(Id(root), OptionalString(root, "title"), RequiredString(root, "text")));
+        return Lines(path, "{\"_id\": str, \"title\": str?, \"text\": str}", ParseDocument);
+    }
+
+    /// <summary>One corpus object: <c>_id</c> (see <see cref="ReadId"/>), <c>title</c> (string or null/absent)
+    /// and <c>text</c> (string, or null/absent when there is a title).</summary>
+    /// <exception cref="FormatException">A field is missing or of the wrong type; the message names it.</exception>
+    public static BeirDocument ParseDocument(JsonElement root)
+    {
+        var id = ReadId(root, "_id");
+        var title = OptionalString(root, "title");
+        var text = OptionalString(root, "text");
+        if (title is null && text is null) throw new FormatException("missing \"text\"");
+        return new BeirDocument(id, title ?? "", text ?? "");
+    }
+
+    /// <summary>A document id property: a non-empty string, or an integer taken as its invariant text.</summary>
+    /// <exception cref="FormatException">Missing, empty or of another type; the message names <paramref name="name"/>.</exception>
+    public static string ReadId(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var id)) throw new FormatException($"missing \"{name}\"");
+        return id.ValueKind switch
+        {
+            JsonValueKind.String when id.GetString() is { Length: > 0 } text => text,
+            JsonValueKind.Number when id.TryGetInt64(out var n) => n.ToString(CultureInfo.InvariantCulture),
+            _ => throw new FormatException($"{name}: expected a non-empty string or an integer"),
+        };
     }
 
     /// <summary>All queries, in file order.</summary>
@@ -46,7 +71,7 @@ public static class BeirReader
     {
         var path = Require(QueriesPath(folder), "queries");
         return Lines(path, "{\"_id\": str, \"text\": str}", root =>
-            new BeirQuery(Id(root), RequiredString(root, "text"))).ToArray();
+            new BeirQuery(ReadId(root, "_id"), RequiredString(root, "text"))).ToArray();
     }
 
     /// <summary>The qrels of a split, in file order (header skipped).</summary>
@@ -109,25 +134,25 @@ public static class BeirReader
         }
     }
 
-    private static string Id(JsonElement root) =>
-        root.TryGetProperty("_id", out var id) && id.ValueKind switch
-        {
-            JsonValueKind.String => id.GetString()!.Length > 0,
-            JsonValueKind.Number => true,
-            _ => false,
-        }
-            ? id.ValueKind == JsonValueKind.String ? id.GetString()! : id.GetRawText()
-            : throw new FormatException("\"_id\" missing or not a non-empty string/integer");
-
     private static string RequiredString(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
-            ? v.GetString()!
-            : throw new FormatException($"\"{name}\" missing or not a string");
+        OptionalString(root, name) ?? throw new FormatException($"missing \"{name}\"");
 
-    private static string OptionalString(JsonElement root, string name) =>
-        !root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? ""
+    private static string? OptionalString(JsonElement root, string name) =>
+        !root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
         : v.ValueKind == JsonValueKind.String ? v.GetString()!
-        : throw new FormatException($"\"{name}\" is not a string");
+        : throw new FormatException($"{name}: expected a string, got {Describe(v.ValueKind)}");
+
+    /// <summary>"a string", "an array", ... for messages about a JSON value of the wrong type (the CLI's too).</summary>
+    public static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "nothing",
+    };
 
     private static EngineException Invalid(string field, string message) => new(EngineErrorKind.InvalidArgument, $"{field}: {message}", field);
 }

@@ -58,6 +58,33 @@ public sealed class SourceDocumentsTests
     }
 
     [Fact]
+    public void Beir_title_only_and_integer_ids_map_as_before()
+    {
+        var titleOnly = SourceDocuments.ParseLine(SourceFormat.Beir, "{\"_id\":12,\"title\":\"Only a title\"}", "c.jsonl", 1);
+        Assert.Equal("12", titleOnly.Id);
+        Assert.Equal("Only a title", titleOnly.Text);
+        Assert.Equal("Only a title", titleOnly.Metadata["title"].StringValue);
+
+        var nullTitle = SourceDocuments.ParseLine(SourceFormat.Beir, "{\"_id\":\"d\",\"title\":null,\"text\":\"t\"}", "c.jsonl", 2);
+        Assert.Equal("t", nullTitle.Text);
+        Assert.Empty(nullTitle.Metadata);
+    }
+
+    [Theory]
+    [InlineData("{\"title\":\"t\",\"text\":\"x\"}", "missing \"_id\"")]
+    [InlineData("{\"_id\":1.5,\"text\":\"x\"}", "_id: expected a non-empty string or an integer")]
+    [InlineData("{\"_id\":\"a\"}", "missing \"text\"")]
+    [InlineData("{\"_id\":\"a\",\"title\":3,\"text\":\"x\"}", "title: expected a string, got a number")]
+    [InlineData("{\"_id\":\"a\",\"text\":[\"x\"]}", "text: expected a string, got an array")]
+    [InlineData("[1]", "expected a JSON object, got an array")]
+    public void Beir_bad_line_names_file_line_and_field(string line, string reason)
+    {
+        var e = Assert.Throws<SourceFormatException>(() => SourceDocuments.ParseLine(SourceFormat.Beir, line, "corpus.jsonl", 9));
+        Assert.Equal(9, e.Line);
+        Assert.Equal($"corpus.jsonl:9: {reason}", e.Message);
+    }
+
+    [Fact]
     public void Jsonl_reads_id_text_metadata_and_vector_and_skips_blank_lines()
     {
         using var dir = new TempDirectory("bgevdb-cli");
