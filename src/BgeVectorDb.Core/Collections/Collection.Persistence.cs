@@ -1,3 +1,4 @@
+using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Storage;
 
 namespace BgeVectorDb.Core.Collections;
@@ -46,7 +47,14 @@ public sealed partial class Collection
         try
         {
             if (_closed) throw Deleted();
-            (position, durable) = _wal is null ? (0L, Task.CompletedTask) : _wal.Enqueue(entry);
+            try
+            {
+                (position, durable) = _wal is null ? (0L, Task.CompletedTask) : _wal.Enqueue(entry);
+            }
+            catch (WalUnavailableException ex)
+            {
+                throw NotDurable(ex);
+            }
             previous = _applyTail;
             _applyTail = applied.Task;
         }
@@ -78,9 +86,20 @@ public sealed partial class Collection
         {
             applied.SetResult();
         }
-        if (failure is not null) throw new IOException($"collection '{Name}': write not durable: {failure.Message}", failure);
+        if (failure is not null) throw NotDurable(failure);
         return (position, result);
     }
+
+    /// <summary>A write the WAL could not make durable: RESOURCE_EXHAUSTED when the disk is full (retry once space
+    /// is freed), UNAVAILABLE for another WAL failure; the write was not applied.</summary>
+    private Exception NotDurable(Exception failure) => failure switch
+    {
+        WalUnavailableException { DiskFull: true } => new EngineException(EngineErrorKind.ResourceExhausted,
+            $"collection '{Name}': write not durable, not applied: {failure.Message}", inner: failure),
+        WalUnavailableException => new EngineException(EngineErrorKind.Unavailable,
+            $"collection '{Name}': write not durable, not applied: {failure.Message}", inner: failure),
+        _ => new IOException($"collection '{Name}': write not durable: {failure.Message}", failure),
+    };
 
     /// <summary>Records that the node of <paramref name="internalId"/> (and the neighbours its links
     /// name, whose links an insert may have changed) must go into the next checkpoint. Called under

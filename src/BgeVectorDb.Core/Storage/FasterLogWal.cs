@@ -15,8 +15,10 @@ public sealed partial class FasterLogWal : IWriteAheadLog
     private const string TornMagic = "BGEVDB-WAL-TORN";
     private const int TornVersion = 1;
 
-    private readonly FasterLogSettings _settings;
-    private readonly FasterLog _log;
+    // Replaced (under _enqueueLock) when the log is reopened after a failed commit.
+    private FasterLogSettings _settings;
+    private FasterLog _log;
+    private string? _broken;   // why commits fail (disk full, I/O error); null = healthy
     private readonly ILogger _logger;
     private readonly Lock _enqueueLock = new();
     private readonly SemaphoreSlim _commitSignal = new(0);
@@ -32,15 +34,7 @@ public sealed partial class FasterLogWal : IWriteAheadLog
         Directory.CreateDirectory(directory);
         Folder = directory;
         _logger = logger;
-        _settings = new FasterLogSettings(directory)
-        {
-            LogChecksum = LogChecksumType.PerEntry,
-            PageSizeBits = 22,      // 4 MiB pages
-            MemorySizeBits = 24,    // 16 MiB in memory
-            SegmentSizeBits = 28,   // 256 MiB files
-            TryRecoverLatest = true,
-        };
-        _log = new FasterLog(_settings);
+        (_settings, _log) = OpenLog(directory);
         _torn = LoadTorn();
         _commitLoop = Task.Run(CommitLoopAsync);
     }
@@ -60,6 +54,60 @@ public sealed partial class FasterLogWal : IWriteAheadLog
 
     private string TornPath => Path.Combine(Folder, "torn-ranges");
 
+    /// <summary>Bytes that must be free on the WAL's volume before a log whose commit failed is reopened (two pages).</summary>
+    private const long ReopenFreeBytes = 2L << 22;
+
+    /// <summary>Why writes are refused right now (null when the log takes writes).</summary>
+    public string? Broken => Volatile.Read(ref _broken);
+
+    private static (FasterLogSettings, FasterLog) OpenLog(string directory)
+    {
+        var settings = new FasterLogSettings(directory)
+        {
+            LogChecksum = LogChecksumType.PerEntry,
+            PageSizeBits = 22,      // 4 MiB pages
+            MemorySizeBits = 24,    // 16 MiB in memory
+            SegmentSizeBits = 28,   // 256 MiB files
+            TryRecoverLatest = true,
+        };
+        return (settings, new FasterLog(settings));
+    }
+
+    private long FreeBytes()
+    {
+        try
+        {
+            return new DriveInfo(Path.GetFullPath(Folder)).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return long.MaxValue;
+        }
+    }
+
+    private WalUnavailableException Refused(string reason) => new(reason, diskFull: reason.Contains("disk is full", StringComparison.Ordinal));
+
+    /// <summary>Called under _enqueueLock when the log is broken: once the volume has room again, drops the failed
+    /// in-memory log and recovers the last commit (entries after it were never acked and never applied).</summary>
+    private bool TryReopen()
+    {
+        if (FreeBytes() < ReopenFreeBytes) return false;
+        var (oldSettings, oldLog) = (_settings, _log);
+        try
+        {
+            oldLog.Dispose();
+        }
+        catch (Exception ex) when (ex is FasterException or IOException or InvalidOperationException)
+        {
+            // the failed log may refuse a clean close; its committed part is on disk
+        }
+        oldSettings.Dispose();
+        (_settings, _log) = OpenLog(Folder);
+        Volatile.Write(ref _broken, null);
+        LogReopened(Folder, _log.TailAddress);
+        return true;
+    }
+
     /// <summary>Opens (recovering committed state) or creates the log in <paramref name="directory"/>.</summary>
     public static FasterLogWal Open(string directory, ILogger? logger = null) => new(directory, logger ?? NullLogger.Instance);
 
@@ -78,6 +126,7 @@ public sealed partial class FasterLogWal : IWriteAheadLog
         lock (_enqueueLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_broken is { } reason && !TryReopen()) throw Refused(reason);
             address = _log.Enqueue(bytes);
             durable = _nextCommit.Task;
         }
@@ -99,21 +148,29 @@ public sealed partial class FasterLogWal : IWriteAheadLog
             }
             while (_commitSignal.CurrentCount > 0) _commitSignal.Wait(0);
             TaskCompletionSource batch;
+            FasterLog log;
             lock (_enqueueLock)
             {
                 batch = _nextCommit;
                 _nextCommit = NewCommitSource();
+                log = _log;
             }
             try
             {
                 // Covers every entry enqueued before the swap above.
-                await _log.CommitAsync().ConfigureAwait(false);
+                await log.CommitAsync().ConfigureAwait(false);
                 Interlocked.Increment(ref _commitCount);
                 batch.SetResult();
             }
             catch (Exception ex)
             {
-                batch.SetException(new IOException("write-ahead log commit failed: " + ex.Message, ex));
+                var free = FreeBytes();
+                var reason = free < ReopenFreeBytes
+                    ? $"the disk is full: the volume holding {Path.GetFullPath(Folder)} has {free} bytes free; free space and retry ({ex.Message})"
+                    : $"write-ahead log commit in {Path.GetFullPath(Folder)} failed: {ex.Message}";
+                lock (_enqueueLock) _broken = reason;
+                LogCommitFailed(Folder, reason);
+                batch.SetException(Refused(reason));
             }
         }
     }
@@ -223,23 +280,49 @@ public sealed partial class FasterLogWal : IWriteAheadLog
         }
         await _stop.CancelAsync().ConfigureAwait(false);
         await _commitLoop.ConfigureAwait(false);
-        // Commit whatever is still pending so no waiter is left behind.
+        // Commit whatever is still pending so no waiter is left behind (a broken log is not committed again).
         var last = _nextCommit;
+        if (_broken is { } reason)
+        {
+            last.TrySetException(Refused(reason));
+        }
+        else
+        {
+            try
+            {
+                if (_log.TailAddress > _log.CommittedUntilAddress) await _log.CommitAsync().ConfigureAwait(false);
+                last.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                last.TrySetException(new IOException("write-ahead log commit failed: " + ex.Message, ex));
+            }
+        }
         try
         {
-            if (_log.TailAddress > _log.CommittedUntilAddress) await _log.CommitAsync().ConfigureAwait(false);
-            last.TrySetResult();
+            _log.Dispose();
         }
-        catch (Exception ex)
+        catch (Exception ex) when (_broken is not null && ex is FasterException or IOException or InvalidOperationException)
         {
-            last.TrySetException(new IOException("write-ahead log commit failed: " + ex.Message, ex));
+            // a log whose commit failed may refuse a clean close; its committed part is on disk
         }
-        _log.Dispose();
         _settings.Dispose();
         _stop.Dispose();
         _commitSignal.Dispose();
     }
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "WAL {Folder}: commit failed, writes are refused until it can be reopened: {Reason}")]
+    private partial void LogCommitFailed(string folder, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WAL {Folder}: reopened after a failed commit; writes resume at position {Tail}")]
+    private partial void LogReopened(string folder, long tail);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "WAL {Folder}: damaged entry at {Position}; the log is truncated there ({Bytes} bytes skipped): {Reason}")]
     private partial void LogTorn(string folder, long position, long bytes, string reason);
+}
+
+/// <summary>The WAL cannot take writes now (its last commit failed); <see cref="DiskFull"/> when the volume is out of space.</summary>
+public sealed class WalUnavailableException(string message, bool diskFull) : IOException(message)
+{
+    public bool DiskFull { get; } = diskFull;
 }
