@@ -23,6 +23,7 @@ public sealed class ExecutionProviderUnavailableException : Exception
     private static string BuildMessage(string provider, IReadOnlyList<string> available, string detail) =>
         $"Execution provider {provider} is not available: {detail}. " +
         $"Available providers: [{string.Join(", ", available)}]. " +
-        "CUDA needs the GPU build (dotnet build -p:BgeGpu=true, which references Microsoft.ML.OnnxRuntime.Gpu) " +
-        "and CUDA 12 with cuDNN 9 installed on the host; or configure the execution provider as 'auto' or 'cpu'.";
+        "CUDA needs the GPU build of ONNX Runtime (Microsoft.ML.OnnxRuntime.Gpu.Linux, the default on linux-x64; " +
+        "-p:BgeCpuOnly=true builds without it) and CUDA 13 with cuDNN 9 on the host (their libraries on the loader path, " +
+        "e.g. LD_LIBRARY_PATH); or configure the execution provider as 'auto' or 'cpu'.";
 }

@@ -92,6 +92,34 @@ public sealed partial class OnnxSessionFactory
         sessionOptions.InterOpNumThreads = 1;
     }
 
+    /// <summary>ORT's exception only says "Failed to load shared library"; the loader's reason (e.g. "libcublasLt.so.13:
+    /// cannot open shared object file") goes to ORT's own log. Loading the provider library ourselves gives it back.</summary>
+    private static string CudaLoadErrorFor(string library)
+    {
+        foreach (var folder in new[] { Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native"), AppContext.BaseDirectory })
+        {
+            var path = Path.Combine(folder, library);
+            if (!File.Exists(path)) continue;
+            try
+            {
+                System.Runtime.InteropServices.NativeLibrary.Free(System.Runtime.InteropServices.NativeLibrary.Load(path));
+                return $" ({library} loads; the failure is in CUDA initialisation: driver or device)";
+            }
+            catch (DllNotFoundException ex)
+            {
+                return $" ({ex.Message.Trim()})";
+            }
+            catch (BadImageFormatException ex)
+            {
+                return $" ({ex.Message.Trim()})";
+            }
+        }
+        return $" ({library} not found next to the application)";
+    }
+
+    private static string CudaLibraryLoadError() =>
+        OperatingSystem.IsLinux() ? CudaLoadErrorFor("libonnxruntime_providers_cuda.so") : "";
+
     private static ExecutionProviderInfo Decide(OnnxRuntimeOptions options, IReadOnlyList<string> available)
     {
         var availableCopy = available.ToArray();
@@ -106,9 +134,9 @@ public sealed partial class OnnxSessionFactory
         {
             failure = "the loaded ONNX Runtime has no " + ExecutionProviderInfo.OrtCudaProviderName +
 #if BGE_GPU
-                " (the GPU package is referenced but its CUDA provider library did not load)";
+                " (the GPU package is referenced but its CUDA provider is not registered)";
 #else
-                " (this is the CPU build, Microsoft.ML.OnnxRuntime)";
+                " (this is the CPU-only build, Microsoft.ML.OnnxRuntime, -p:BgeCpuOnly=true)";
 #endif
         }
         else
@@ -121,7 +149,7 @@ public sealed partial class OnnxSessionFactory
             }
             catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
             {
-                failure = $"initialising {ExecutionProviderInfo.OrtCudaProviderName} on device {options.CudaDeviceId} failed: {ex.Message}";
+                failure = $"initialising {ExecutionProviderInfo.OrtCudaProviderName} on device {options.CudaDeviceId} failed: {ex.Message}{CudaLibraryLoadError()}";
                 error = ex;
             }
         }
