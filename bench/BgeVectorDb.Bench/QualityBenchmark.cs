@@ -29,7 +29,8 @@ internal static class QualityBenchmark
                      come from the model folder's sentence-transformers files
           --sets     BEIR sets (default scifact,msmarco); SciFact uses qrels/test.tsv, the MS MARCO subset qrels/test.tsv
           --docs     keep only the first N corpus documents plus every judged one (default: the whole corpus)
-          --ef       HNSW search beams to evaluate (default 100,400; 100 = the collection default, and k = 100)
+          --ef       HNSW search beams to evaluate (default 0,100,400; 0 = none in the query, so the collection's default
+                     max(ef_search 100, 2 x k) = 200 for k = 100; the row names the ef the collection used)
           --threads  ONNX Runtime intra-op threads (default: cores)
         Corpus vectors are cached in bench/out/quality (delete to re-embed).
         """;
@@ -44,7 +45,7 @@ internal static class QualityBenchmark
     {
         string[] models = ["arctic-xs", "minilm"], sets = ["scifact", "msmarco"];
         int docs = 0, threads = 0;
-        int[] efs = [100, 400];
+        int[] efs = [0, 100, 400];
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -90,7 +91,7 @@ internal static class QualityBenchmark
         }
 
         Console.WriteLine();
-        Console.WriteLine($"{"model",-10} {"set",-8} {"instruction",-11} {"index",-12} {"nDCG@10",8} {"R@100",7} {"MRR@10",7} {"published",10}");
+        Console.WriteLine($"{"model",-10} {"set",-8} {"instruction",-11} {"index",-16} {"nDCG@10",8} {"R@100",7} {"MRR@10",7} {"published",10} {"ANN us/q",9}");
         foreach (var row in rows) Console.WriteLine(row);
         foreach (var model in models)
         {
@@ -161,27 +162,32 @@ internal static class QualityBenchmark
         {
             var queryVectors = new float[queries.Length][];
             for (var q = 0; q < queries.Length; q++) queryVectors[q] = await embedder.EmbedQueryAsync(queries[q].Text, instruction);
-            var runs = new List<(string Index, Dictionary<string, IReadOnlyList<ScoredDoc>> Run)>();
+            var runs = new List<(string Index, Dictionary<string, IReadOnlyList<ScoredDoc>> Run, string AnnUs)>();
+            foreach (var v in queryVectors) collection.SearchByVector(v, new SearchOptions(100)); // warm-up, not timed
             foreach (var ef in efs)
             {
                 var run = new Dictionary<string, IReadOnlyList<ScoredDoc>>(StringComparer.Ordinal);
+                long annUs = 0;
+                var used = 0;
                 for (var q = 0; q < queries.Length; q++)
                 {
                     var result = collection.SearchByVector(queryVectors[q], new SearchOptions(100, Ef: ef));
                     run[queries[q].Id] = result.Hits.Select(h => new ScoredDoc(h.Id, h.Score)).ToArray();
+                    annUs += result.Timings.AnnUs;
+                    used = result.Ef;
                 }
-                runs.Add(($"hnsw ef={ef}", run));
+                runs.Add((ef == 0 ? $"hnsw default={used}" : $"hnsw ef={used}", run, (annUs / (double)queries.Length).ToString("F0", CultureInfo.InvariantCulture)));
             }
             var exactRun = new Dictionary<string, IReadOnlyList<ScoredDoc>>(StringComparer.Ordinal);
             for (var q = 0; q < queries.Length; q++) exactRun[queries[q].Id] = exact.Search(queryVectors[q], 100);
-            runs.Add(("exact", exactRun));
+            runs.Add(("exact", exactRun, "-"));
 
             // The published figure is for the model used as intended: with its query prompt when it has one.
             var published = instruction == modelPrompt && set == "scifact" ? packaged.PublishedSciFactNdcg10.ToString("F2", CultureInfo.InvariantCulture) : "-";
-            foreach (var (index, run) in runs)
+            foreach (var (index, run, annUs) in runs)
             {
                 var s = RetrievalMetrics.Evaluate(run, qrels);
-                rows.Add($"{name,-10} {set,-8} {(instruction.Length > 0 ? "yes" : "no"),-11} {index,-12} {100 * s.NdcgAt10,8:F2} {100 * s.RecallAt100,7:F2} {100 * s.MrrAt10,7:F2} {published,10}");
+                rows.Add($"{name,-10} {set,-8} {(instruction.Length > 0 ? "yes" : "no"),-11} {index,-16} {100 * s.NdcgAt10,8:F2} {100 * s.RecallAt100,7:F2} {100 * s.MrrAt10,7:F2} {published,10} {annUs,9}");
                 Console.WriteLine($"  {rows[^1]}  ({s.Queries} queries)");
             }
         }

@@ -31,10 +31,10 @@ public sealed partial class Collection
         if (Config.Distance == DistanceKind.Cosine) VectorMath.NormalizeInPlace(vector);
         var embedUs = ElapsedUs(t);
 
-        var (candidatesFound, annUs, fetchUs, indexUsed) = Retrieve(vector, rerank ? candidates : k, query.Options, excludeId: null, withText: true);
+        var (candidatesFound, annUs, fetchUs, indexUsed, ef) = Retrieve(vector, rerank ? candidates : k, query.Options, excludeId: null, withText: true);
         if (!rerank)
         {
-            return Finish(candidatesFound, k, reranked: false, new StageTimings(embedUs, annUs, fetchUs, 0, ElapsedUs(started)), indexUsed, query.Options.Fields)
+            return Finish(candidatesFound, k, reranked: false, new StageTimings(embedUs, annUs, fetchUs, 0, ElapsedUs(started)), indexUsed, ef, query.Options.Fields)
                 with { QueryVector = vector };
         }
 
@@ -50,7 +50,7 @@ public sealed partial class Collection
         // Best rerank score first; ties keep ANN order.
         rescored.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.AnnRank.CompareTo(b.AnnRank));
         var rerankUs = ElapsedUs(t);
-        return Finish(rescored, k, reranked: true, new StageTimings(embedUs, annUs, fetchUs, rerankUs, ElapsedUs(started)), indexUsed, query.Options.Fields)
+        return Finish(rescored, k, reranked: true, new StageTimings(embedUs, annUs, fetchUs, rerankUs, ElapsedUs(started)), indexUsed, ef, query.Options.Fields)
             with { QueryVector = vector };
     }
 
@@ -83,8 +83,8 @@ public sealed partial class Collection
         var (k, _) = ValidateOptions(options);
         var q = (float[])vector.Clone();
         if (Config.Distance == DistanceKind.Cosine) VectorMath.NormalizeInPlace(q);
-        var (hits, annUs, fetchUs, indexUsed) = Retrieve(q, k, options, excludeId: null, withText: false);
-        return Finish(hits, k, reranked: false, new StageTimings(0, annUs, fetchUs, 0, ElapsedUs(started)), indexUsed);
+        var (hits, annUs, fetchUs, indexUsed, ef) = Retrieve(q, k, options, excludeId: null, withText: false);
+        return Finish(hits, k, reranked: false, new StageTimings(0, annUs, fetchUs, 0, ElapsedUs(started)), indexUsed, ef);
     }
 
     /// <summary>Nearest neighbours of a stored document (the document itself excluded).</summary>
@@ -108,8 +108,8 @@ public sealed partial class Collection
         {
             _lock.ExitReadLock();
         }
-        var (hits, annUs, fetchUs, indexUsed) = Retrieve(q, k, options, excludeId: internalId, withText: false);
-        return Finish(hits, k, reranked: false, new StageTimings(0, annUs, fetchUs, 0, ElapsedUs(started)), indexUsed);
+        var (hits, annUs, fetchUs, indexUsed, ef) = Retrieve(q, k, options, excludeId: internalId, withText: false);
+        return Finish(hits, k, reranked: false, new StageTimings(0, annUs, fetchUs, 0, ElapsedUs(started)), indexUsed, ef);
     }
 
     private (int K, int Candidates) ValidateOptions(SearchOptions options)
@@ -135,8 +135,21 @@ public sealed partial class Collection
         return (options.K, candidates);
     }
 
-    private (List<SearchHit> Hits, long AnnUs, long FetchUs, string IndexUsed) Retrieve(float[] query, int n, SearchOptions options, int? excludeId, bool withText)
+    /// <summary>How much wider than the results the default beam is: with no ef in the query, a search for n
+    /// results uses ef = max(ef_search, <see cref="DefaultEfFactor"/> x n), capped at max_ef.</summary>
+    public const int DefaultEfFactor = 2;
+
+    /// <summary>
+    /// The HNSW beam for a search of <paramref name="n"/> results (k, or the candidates when reranking): the
+    /// query's ef when it gives one, else the collection's ef_search widened to <see cref="DefaultEfFactor"/> x n
+    /// and capped at max_ef (as Weaviate's dynamic ef scales with the limit between bounds); never below n.
+    /// </summary>
+    internal int SearchEf(int requested, int n) =>
+        Math.Max(n, requested > 0 ? requested : Math.Min(Math.Max(Config.Hnsw.EfSearch, DefaultEfFactor * n), _limits.MaxEf));
+
+    private (List<SearchHit> Hits, long AnnUs, long FetchUs, string IndexUsed, int Ef) Retrieve(float[] query, int n, SearchOptions options, int? excludeId, bool withText)
     {
+        var ef = SearchEf(options.Ef, n);
         var fields = options.Fields ?? ReturnFields.Default;
         var t = Stopwatch.GetTimestamp();
         _lock.EnterReadLock();
@@ -151,7 +164,7 @@ public sealed partial class Collection
             {
                 predicate = id => id != ex;
             }
-            var found = _index.Search(query, n, predicate, Math.Max(options.Ef == 0 ? Config.Hnsw.EfSearch : options.Ef, n));
+            var found = _index.Search(query, n, predicate, ef);
             var annUs = ElapsedUs(t);
             SampleRecall(query, n, options.Filter, excludeId, found);
             t = Stopwatch.GetTimestamp();
@@ -164,7 +177,7 @@ public sealed partial class Collection
                     fields.Metadata ? r.Metadata : null,
                     fields.Vector ? ReadVector(found[i].Id) : null));
             }
-            return (hits, annUs, ElapsedUs(t), options.Filter is null ? _index.Kind : _index.Kind + "_filtered");
+            return (hits, annUs, ElapsedUs(t), options.Filter is null ? _index.Kind : _index.Kind + "_filtered", ef);
         }
         finally
         {
@@ -172,7 +185,7 @@ public sealed partial class Collection
         }
     }
 
-    private static SearchResult Finish(List<SearchHit> hits, int k, bool reranked, StageTimings timings, string indexUsed, ReturnFields? fields = null)
+    private static SearchResult Finish(List<SearchHit> hits, int k, bool reranked, StageTimings timings, string indexUsed, int ef, ReturnFields? fields = null)
     {
         if (hits.Count > k) hits.RemoveRange(k, hits.Count - k);
         if (!(fields ?? ReturnFields.Default).Text)
@@ -180,6 +193,6 @@ public sealed partial class Collection
             // Texts were fetched for the reranker only.
             for (var i = 0; i < hits.Count; i++) hits[i] = hits[i] with { Text = null };
         }
-        return new SearchResult(hits, timings, reranked, indexUsed);
+        return new SearchResult(hits, timings, reranked, indexUsed, ef);
     }
 }

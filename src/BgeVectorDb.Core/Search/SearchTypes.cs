@@ -5,7 +5,8 @@ namespace BgeVectorDb.Core.Search;
 /// <summary>Common options of every search.</summary>
 /// <param name="K">Hits to return (1..MaxK).</param>
 /// <param name="Candidates">ANN candidates for the reranker; 0 = default 100 (at least K).</param>
-/// <param name="Ef">HNSW beam width; 0 = the collection's default; never below Candidates.</param>
+/// <param name="Ef">HNSW beam width; 0 = the collection's default (max(ef_search, 2 x results), capped at max_ef); never below
+/// the results retrieved (k, or Candidates when reranking).</param>
 public sealed record SearchOptions(
     int K,
     int Candidates = 0,
@@ -34,6 +35,8 @@ public sealed record SearchHit(
 /// <summary>Wall time per stage, in microseconds.</summary>
 public sealed record StageTimings(long EmbedUs, long AnnUs, long FetchUs, long RerankUs, long TotalUs);
 
+/// <summary>A search's hits and how they were found.</summary>
+/// <param name="Ef">The beam width given to the index (an exact index scans everything and ignores it).</param>
 /// <param name="QueryVector">The vector a text search embedded its query into (as used for the ANN step); null for
 /// searches by vector or document.</param>
-public sealed record SearchResult(IReadOnlyList<SearchHit> Hits, StageTimings Timings, bool Reranked, string IndexUsed, float[]? QueryVector = null);
+public sealed record SearchResult(IReadOnlyList<SearchHit> Hits, StageTimings Timings, bool Reranked, string IndexUsed, int Ef = 0, float[]? QueryVector = null);
