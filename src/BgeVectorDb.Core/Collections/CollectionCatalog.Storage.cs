@@ -27,6 +27,17 @@ public sealed partial class CollectionCatalog
         }
     }
 
+    /// <summary>Why writes are refused now (e.g. "collection 'x': the disk is full: ..."), null when every collection
+    /// takes writes. Collections whose log broke are reopened first when their volume has room again.</summary>
+    public string? WritesBlocked()
+    {
+        foreach (var c in List())
+        {
+            if (c.Wal is { } wal && !wal.TryRecover() && wal.Broken is { } reason) return $"collection '{c.Name}': {reason}";
+        }
+        return null;
+    }
+
     private void ThrowIfFailed(string name)
     {
         string? reason = null;
@@ -65,6 +76,7 @@ public sealed partial class CollectionCatalog
             {
                 var writes = c.WritesSinceCheckpoint;
                 if (writes == 0) continue;
+                if (c.Wal is { Broken: not null }) continue;   // disk full: a checkpoint cannot be written either
                 var byCount = _storage.CheckpointEveryWrites > 0 && writes >= _storage.CheckpointEveryWrites;
                 var byTime = _storage.CheckpointIntervalSeconds > 0 && c.SinceLastCheckpoint.TotalSeconds >= _storage.CheckpointIntervalSeconds;
                 if (!byCount && !byTime) continue;
@@ -122,6 +134,13 @@ public sealed partial class CollectionCatalog
         if (_dataDirectory is null || !_storage.CheckpointOnShutdown) return;
         foreach (var c in List())
         {
+            // A collection whose WAL cannot commit (disk full) is not checkpointed: the checkpoint could not be
+            // written either, and everything acked is in the WAL, replayed at the next start.
+            if (c.Wal is { } wal && !wal.TryRecover())
+            {
+                LogShutdownCheckpointSkipped(c.Name, wal.Broken ?? "");
+                continue;
+            }
             await CheckpointOneAsync(c, "shutdown", CancellationToken.None).ConfigureAwait(false);
         }
     }
@@ -199,6 +218,9 @@ public sealed partial class CollectionCatalog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint {Sequence} of collection {Name} ({Trigger}): {Documents} documents, {Records} records written, covers WAL position {Position}; writes held {HeldMs} ms, total {ElapsedMs} ms")]
     private partial void LogCheckpoint(string name, long sequence, string trigger, long documents, int records, long position, long heldMs, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Name}: no checkpoint at shutdown, its WAL refuses writes ({Reason}); the next start replays the WAL")]
+    private partial void LogShutdownCheckpointSkipped(string name, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Checkpoint of collection {Name} ({Trigger}) failed; the WAL still holds every write")]
     private partial void LogCheckpointFailed(Exception ex, string name, string trigger);

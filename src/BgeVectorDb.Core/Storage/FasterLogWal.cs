@@ -85,6 +85,15 @@ public sealed partial class FasterLogWal : IWriteAheadLog
         }
     }
 
+    public bool TryRecover()
+    {
+        lock (_enqueueLock)
+        {
+            if (_disposed) return false;
+            return _broken is null || TryReopen();
+        }
+    }
+
     private WalUnavailableException Refused(string reason) => new(reason, diskFull: reason.Contains("disk is full", StringComparison.Ordinal));
 
     /// <summary>Called under _enqueueLock when the log is broken: once the volume has room again, drops the failed

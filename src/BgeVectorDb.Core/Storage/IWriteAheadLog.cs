@@ -39,6 +39,13 @@ public interface IWriteAheadLog : IAsyncDisposable
 
     long SizeBytes { get; }
 
+    /// <summary>Why the log refuses writes now (its last commit failed, e.g. the disk is full); null when it takes them.</summary>
+    string? Broken { get; }
+
+    /// <summary>When broken and the volume has room again, reopens the log from its last commit; returns true
+    /// when the log takes writes afterwards.</summary>
+    bool TryRecover();
+
     /// <summary>Commits (flushes) done so far; fewer than appends when writers share commits.</summary>
     long CommitCount { get; }
 }

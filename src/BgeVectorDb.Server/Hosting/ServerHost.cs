@@ -144,14 +144,43 @@ public static partial class ServerHost
 /// before the server accepts calls; disposes the catalog at shutdown.</summary>
 internal sealed class EngineStartup(IServiceProvider services) : IHostedService
 {
+    /// <summary>Health service name for writes: NOT_SERVING while a collection's WAL refuses writes (disk full).</summary>
+    internal const string WritesService = "bgevectordb.v1.Documents";
+
+    private readonly CancellationTokenSource _stop = new();
+    private Task _watch = Task.CompletedTask;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await services.GetRequiredService<ModelHost>().LoadDefaultsAsync(cancellationToken);
-        services.GetRequiredService<CollectionCatalog>();
+        var catalog = services.GetRequiredService<CollectionCatalog>();
+        var health = services.GetRequiredService<HealthServiceImpl>();
+        health.SetStatus(WritesService, HealthCheckResponse.Types.ServingStatus.Serving);
+        _watch = Task.Run(() => WatchWritesAsync(catalog, health, _stop.Token), CancellationToken.None);
+    }
+
+    /// <summary>Once a second: writes health follows the WALs (a broken one is reopened when space returns).</summary>
+    private static async Task WatchWritesAsync(CollectionCatalog catalog, HealthServiceImpl health, CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(token))
+            {
+                var blocked = catalog.WritesBlocked();
+                health.SetStatus(WritesService, blocked is null ? HealthCheckResponse.Types.ServingStatus.Serving : HealthCheckResponse.Types.ServingStatus.NotServing);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stop.CancelAsync();
+        await _watch;
+        services.GetRequiredService<HealthServiceImpl>().SetStatus(WritesService, HealthCheckResponse.Types.ServingStatus.NotServing);
         services.GetRequiredService<HealthServiceImpl>().SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
         await services.GetRequiredService<CollectionCatalog>().DisposeAsync();
     }
