@@ -16,7 +16,7 @@ internal static partial class LoadBenchmark
 {
     private const string Usage = """
         load [--duration S] [--clients N] [--ingest-share P] [--models none|tiny] [--dim D] [--preload N] [--max-docs N]
-             [--batch B] [--batches-per-stream S] [--k K] [--recall-rate R]
+             [--batch B] [--batches-per-stream S] [--k K] [--recall-rate R] [--sample S] [--soak]
           --duration            seconds of load after the preload (default 60; the 5-minute goal run: 300)
           --clients             concurrent clients, one shared HTTP/2 channel (default 8)
           --ingest-share        share of operations that are an ingest stream (default 0.2); the rest are searches
@@ -30,10 +30,13 @@ internal static partial class LoadBenchmark
           --batches-per-stream  batches per ingest stream, each acked before the stream ends (default 4)
           --k                   hits per search (default 10)
           --recall-rate         Metrics:RecallSampleRate of the server (default 0.01)
+          --sample              every S seconds print the server's memory from its metrics: RSS, GC heap, GC committed,
+                                documents, index memory, WAL (default 0 = off)
+          --soak                the 30-minute soak: --duration 1800 --sample 30 (later options still override)
         """;
 
     private sealed record Options(int DurationS, int Clients, double IngestShare, bool Models, int Dim, int Preload, int MaxDocs,
-        int Batch, int BatchesPerStream, int K, double RecallRate);
+        int Batch, int BatchesPerStream, int K, double RecallRate, int SampleS = 0);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -56,6 +59,8 @@ internal static partial class LoadBenchmark
                 case "--batches-per-stream": o = o with { BatchesPerStream = Int() }; break;
                 case "--k": o = o with { K = Int() }; break;
                 case "--recall-rate": o = o with { RecallRate = Dbl() }; break;
+                case "--sample": o = o with { SampleS = Int() }; break;
+                case "--soak": o = o with { DurationS = 1800, SampleS = 30 }; break;
                 case "-h" or "--help": Console.WriteLine(Usage); return 0;
                 default: Console.Error.WriteLine($"Unknown option {args[i]}\n{Usage}"); return 2;
             }
@@ -224,8 +229,10 @@ internal static partial class LoadBenchmark
                 }
             }
         })).ToArray();
+        var sampling = o.SampleS > 0 ? SampleMemoryAsync(server.MetricsAddress, o.SampleS, sw, end) : Task.CompletedTask;
         await Task.WhenAll(clients);
         var elapsed = sw.Elapsed.TotalSeconds;
+        await sampling;
 
         var errors = stats["ingest-stream"].Errors + stats["search"].Errors;
         Console.WriteLine($"load ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC): {o.Clients} clients for {elapsed:F1} s, ingest share {o.IngestShare:P0} " +
@@ -260,6 +267,49 @@ internal static partial class LoadBenchmark
             Console.WriteLine($"  server metrics unavailable: {ex.Message}");
         }
         return errors == 0 ? 0 : 1;
+    }
+
+    /// <summary>Prints the server's memory every <paramref name="everyS"/> seconds until <paramref name="end"/>, then the RSS and
+    /// GC-heap slopes (least squares, MiB/min) over the first and second half: a leak keeps its slope, warm-up flattens.</summary>
+    private static async Task SampleMemoryAsync(string metricsAddress, int everyS, Stopwatch clock, DateTime end)
+    {
+        using var http = new HttpClient();
+        var rows = new List<(double Min, double Rss, double Heap)>();
+        Console.WriteLine($"  {"t min",6} {"RSS MiB",8} {"GC heap",8} {"GC comm",8} {"docs",7} {"index MiB",9} {"WAL MB",7}");
+        while (true)
+        {
+            try
+            {
+                var text = await http.GetStringAsync(metricsAddress);
+                double Sum(string prefix) => MetricLine().Matches(text).Where(m => m.Groups[1].Value.StartsWith(prefix, StringComparison.Ordinal))
+                    .Sum(m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+                const double MiB = 1024 * 1024;
+                var row = (clock.Elapsed.TotalMinutes, Sum("bgevdb_process_resident_bytes") / MiB, Sum("bgevdb_gc_heap_bytes") / MiB);
+                rows.Add(row);
+                Console.WriteLine($"  {row.Item1,6:F1} {row.Item2,8:F1} {row.Item3,8:F1} {Sum("bgevdb_gc_committed_bytes") / MiB,8:F1} " +
+                    $"{Sum("bgevdb_collection_documents{collection=\"load\""),7} {Sum("bgevdb_index_memory_bytes{collection=\"load\"") / MiB,9:F1} " +
+                    $"{Sum("bgevdb_wal_bytes{collection=\"load\"") / 1e6,7:F1}");
+            }
+            catch (HttpRequestException ex)
+            {
+                Console.WriteLine($"  metrics unavailable: {ex.Message}");
+            }
+            var wait = end - DateTime.UtcNow;
+            if (wait <= TimeSpan.Zero) break;
+            await Task.Delay(wait < TimeSpan.FromSeconds(everyS) ? wait : TimeSpan.FromSeconds(everyS));
+        }
+        static double Slope(IReadOnlyList<(double X, double Y)> p)
+        {
+            if (p.Count < 2) return double.NaN;
+            double mx = p.Average(q => q.X), my = p.Average(q => q.Y);
+            var den = p.Sum(q => (q.X - mx) * (q.X - mx));
+            return den == 0 ? double.NaN : p.Sum(q => (q.X - mx) * (q.Y - my)) / den;
+        }
+        var half = rows.Count / 2;
+        var first = rows.Take(half + 1).ToList();
+        var second = rows.Skip(half).ToList();
+        Console.WriteLine($"  RSS slope: first half {Slope([.. first.Select(r => (r.Min, r.Rss))]):F2} MiB/min, second half {Slope([.. second.Select(r => (r.Min, r.Rss))]):F2} MiB/min; " +
+            $"GC heap slope: {Slope([.. first.Select(r => (r.Min, r.Heap))]):F2} then {Slope([.. second.Select(r => (r.Min, r.Heap))]):F2} MiB/min");
     }
 
     private static float[] RandomVector(Random rng, int dim)

@@ -39,6 +39,11 @@ internal sealed class ServerMetrics : IDisposable
             "Unix time of the last checkpoint (0 = none yet)");
         _meter.CreateObservableGauge("bgevdb_recall_at_k", RecentRecall, "1", "Mean recall@k of the last 256 sampled searches per collection");
         _meter.CreateObservableGauge("bgevdb_execution_provider", Provider, "1", "Execution provider in use for inference (value 1)");
+        // Process memory split, to tell a managed leak (GC heap grows) from native growth (ONNX Runtime arenas, FASTER
+        // buffers, index chunks): resident = GC committed + native + code.
+        _meter.CreateObservableGauge("bgevdb_process_resident_bytes", () => Environment.WorkingSet, "By", "Resident set size of the server process");
+        _meter.CreateObservableGauge("bgevdb_gc_heap_bytes", () => GC.GetGCMemoryInfo().HeapSizeBytes, "By", "Managed heap size after the last GC");
+        _meter.CreateObservableGauge("bgevdb_gc_committed_bytes", () => GC.GetGCMemoryInfo().TotalCommittedBytes, "By", "Memory committed by the GC");
     }
 
     public Counter<long> Requests { get; }
