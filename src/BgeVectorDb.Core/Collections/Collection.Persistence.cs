@@ -30,6 +30,9 @@ public sealed partial class Collection
 
     internal IWriteAheadLog? Wal => _wal;
 
+    /// <summary>Truncate the WAL behind the older kept checkpoint (Storage:KeepWholeWal = false); set by the catalog.</summary>
+    internal bool TruncateWal { get; set; }
+
     internal Index.IVectorIndex Index => _index;
 
     internal CollectionStore? Store => _store;
@@ -245,7 +248,7 @@ public sealed partial class Collection
                 if (Guid.TryParse(Path.GetFileName(dir), out var token) && !keptTokens.Contains(token)) Directory.Delete(dir, recursive: true);
             }
         }
-        if (truncateBefore is > 0 and < long.MaxValue) await _wal!.TruncateBeforeAsync(truncateBefore).ConfigureAwait(false);
+        if (TruncateWal && truncateBefore is > 0 and < long.MaxValue) await _wal!.TruncateBeforeAsync(truncateBefore).ConfigureAwait(false);
     }
 
     /// <summary>Loads a recovered store into this (empty) collection: documents, then index nodes

@@ -46,7 +46,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
     /// every collection from its log.</summary>
     public static CollectionCatalog Open(string? dataDirectory, IModelProvider models, EngineLimits limits, ILogger logger, StorageOptions? storage = null)
     {
-        var catalog = new CollectionCatalog(dataDirectory, models, limits, logger);
+        var catalog = new CollectionCatalog(dataDirectory, models, limits, logger) { _storage = storage ?? new StorageOptions() };
         if (dataDirectory is not null)
         {
             Directory.CreateDirectory(dataDirectory);
@@ -277,6 +277,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
                 config.HasReranker ? _models.GetReranker(config.RerankerModel) : null,
                 _limits, wal: null);
         collection.RecallSampler = _recallSampler;
+        collection.TruncateWal = !_storage.KeepWholeWal;
         return collection;
     }
 

@@ -12,6 +12,12 @@ public sealed record StorageOptions
     /// since its last checkpoint; 0 = never on a count. Default 100,000.</summary>
     public long CheckpointEveryWrites { get; init; } = 100_000;
 
+    /// <summary>Keep the whole WAL instead of truncating it behind the older kept checkpoint. Both kept checkpoints
+    /// share the FasterKV records written before them, so one damaged store record would otherwise take the
+    /// collection offline; with the whole WAL, recovery rebuilds it by replay. Costs WAL disk space (about the
+    /// size of the data written). Default true.</summary>
+    public bool KeepWholeWal { get; init; } = true;
+
     /// <summary>Checkpoint every collection when the catalog closes (graceful shutdown). Default true.</summary>
     public bool CheckpointOnShutdown { get; init; } = true;
 }
