@@ -90,11 +90,17 @@ public sealed class StartupTests
         };
         if (withCertificate)
         {
-            // The file need not be read: the contradiction is refused before the certificate is loaded.
+            // A real, loadable certificate: before the fix the server started and served plaintext with it ignored.
+            using var rsa = System.Security.Cryptography.RSA.Create(2048);
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=bgevectordb-test", rsa,
+                System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            await File.WriteAllTextAsync(dir.Sub("cert.pem"), certificate.ExportCertificatePem());
+            await File.WriteAllTextAsync(dir.Sub("key.pem"), rsa.ExportPkcs8PrivateKeyPem());
             settings["Server:Tls:CertificatePath"] = dir.Sub("cert.pem");
             settings["Server:Tls:KeyPath"] = dir.Sub("key.pem");
         }
-        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"), settings, TimeSpan.FromSeconds(60));
+        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"), settings, TimeSpan.FromSeconds(30));
         Assert.Equal(2, exitCode);
         Assert.Contains(expected, output);
         Assert.DoesNotContain("BgeVectorDb listening on", output);
