@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Models;
 using BgeVectorDb.Core.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using static BgeVectorDb.Bench.StorageBenchSupport;
@@ -37,7 +38,7 @@ internal static class DurabilityBenchmark
                 var dir = isDurable ? Path.Combine(Path.GetTempPath(), "bgevdb-bench-durability-" + Guid.NewGuid().ToString("N")) : null;
                 try
                 {
-                    await using var catalog = CollectionCatalog.Open(dir, new NoModels(), new EngineLimits(), NullLogger.Instance, storage);
+                    await using var catalog = CollectionCatalog.Open(dir, FixedModelProvider.None, new EngineLimits(), NullLogger.Instance, storage);
                     var c = catalog.Create(new CollectionSpec("bench", "none", dim));
                     var sw = Stopwatch.StartNew();
                     await IngestAsync(c, batches, writers);

@@ -83,7 +83,7 @@ internal static class LatencyBenchmark
                           $"{Environment.ProcessorCount} cores, budget {maxTokens} tokens, ingest batches of ~{ingestMs} ms");
 
         var vectors = await CorpusVectorsAsync(embedder, corpus[..docs]);
-        await using var catalog = CollectionCatalog.Open(null, new Models(embedder, reranker), new EngineLimits(), NullLogger.Instance);
+        await using var catalog = CollectionCatalog.Open(null, new FixedModelProvider(embedder, reranker), new EngineLimits(), NullLogger.Instance);
         var collection = catalog.Create(new CollectionSpec("scifact", EmbedderId, RerankerModel: RerankerId));
         await UpsertVectorsAsync(collection, corpus[..docs], vectors);
         Console.WriteLine($"  collection: {docs} SciFact documents; query instruction \"{collection.Config.QueryInstruction}\"");
@@ -110,7 +110,7 @@ internal static class LatencyBenchmark
             // of 16k tokens is in flight.
             var uncapped = new InferenceBatcherOptions { MaxBatchTokens = maxTokens, IngestBatchMilliseconds = 0 };
             using var uncappedEmbedder = BgeEmbedder.Load(embedFolder, EmbedderId, factory, new BgeEmbedderOptions { Batching = uncapped });
-            await using var uncappedCatalog = CollectionCatalog.Open(null, new Models(uncappedEmbedder, reranker), new EngineLimits(), NullLogger.Instance);
+            await using var uncappedCatalog = CollectionCatalog.Open(null, new FixedModelProvider(uncappedEmbedder, reranker), new EngineLimits(), NullLogger.Instance);
             var uncappedCollection = uncappedCatalog.Create(new CollectionSpec("scifact", EmbedderId, RerankerModel: RerankerId));
             await UpsertVectorsAsync(uncappedCollection, corpus[..docs], vectors);
             await uncappedCollection.SearchAsync(new TextQuery(queries[0], new SearchOptions(k), Rerank: false));
@@ -119,17 +119,6 @@ internal static class LatencyBenchmark
         }
 
         return 0;
-    }
-
-    private sealed class Models(BgeEmbedder embedder, CrossEncoderReranker reranker) : IModelProvider
-    {
-        public string DefaultEmbeddingModel => EmbedderId;
-
-        public string DefaultRerankerModel => RerankerId;
-
-        public ITextEmbedder GetEmbedder(string modelId) => embedder;
-
-        public IReranker GetReranker(string modelId) => reranker;
     }
 
     private sealed record Measurement(double[] LatenciesMs, double OrtShare, double EmbedMs, double AnnMs, double FetchMs, double RerankMs)

@@ -82,7 +82,7 @@ internal static class MiningBenchmark
                           $"cpu, {factory.IntraOpThreads} intra-op threads, {Environment.ProcessorCount} cores, range {rangeStart}-{rangeEnd}, {negatives} negatives, parallelism {parallelism}");
 
         var sw = Stopwatch.StartNew();
-        await using var catalog = CollectionCatalog.Open(null, new BenchModels(embedder, reranker), new EngineLimits(), NullLogger.Instance);
+        await using var catalog = CollectionCatalog.Open(null, new FixedModelProvider(embedder, reranker), new EngineLimits(), NullLogger.Instance);
         var collection = catalog.Create(new CollectionSpec("scifact"));
         foreach (var chunk in corpus.Chunk(64))
         {
@@ -157,18 +157,4 @@ internal static class MiningBenchmark
         return SyntheticModelGenerator.Write(SyntheticModelSpec.Preset(preset), folder, vocab);
     }
 
-
-    /// <summary>The two benchmark models, as the server's model host would give them.</summary>
-    private sealed class BenchModels(ITextEmbedder embedder, IReranker reranker) : IModelProvider
-    {
-        public string DefaultEmbeddingModel => embedder.ModelId;
-
-        public string DefaultRerankerModel => reranker.ModelId;
-
-        public ITextEmbedder GetEmbedder(string modelId) => modelId == embedder.ModelId ? embedder
-            : throw new EngineException(EngineErrorKind.InvalidArgument, $"unknown embedding model '{modelId}'", "config.embedding_model");
-
-        public IReranker GetReranker(string modelId) => modelId == reranker.ModelId ? reranker
-            : throw new EngineException(EngineErrorKind.InvalidArgument, $"unknown reranker '{modelId}'", "config.reranker_model");
-    }
 }

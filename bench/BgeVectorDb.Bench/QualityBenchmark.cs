@@ -144,7 +144,7 @@ internal static class QualityBenchmark
         }
 
         // The engine: an in-memory, vectors-only collection (HNSW defaults) holding the same vectors.
-        await using var catalog = CollectionCatalog.Open(null, new NoModelProvider(), new EngineLimits(), NullLogger.Instance);
+        await using var catalog = CollectionCatalog.Open(null, FixedModelProvider.None, new EngineLimits(), NullLogger.Instance);
         var collection = catalog.Create(new CollectionSpec($"{name}-{set}", EmbeddingModel: CollectionConfig.None, Dimension: embedder.Dimension, RerankerModel: CollectionConfig.None));
         var build = Stopwatch.StartNew();
         for (var i = 0; i < corpus.Length; i += 1000)
@@ -192,19 +192,5 @@ internal static class QualityBenchmark
             }
         }
         return rows;
-    }
-
-    /// <summary>Collections here hold vectors only.</summary>
-    private sealed class NoModelProvider : IModelProvider
-    {
-        public string DefaultEmbeddingModel => CollectionConfig.None;
-
-        public string DefaultRerankerModel => CollectionConfig.None;
-
-        public ITextEmbedder GetEmbedder(string modelId) =>
-            throw new EngineException(EngineErrorKind.InvalidArgument, $"no embedding models here ('{modelId}')", "config.embedding_model");
-
-        public IReranker GetReranker(string modelId) =>
-            throw new EngineException(EngineErrorKind.InvalidArgument, $"no rerankers here ('{modelId}')", "config.reranker_model");
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Models;
 using BgeVectorDb.Core.Search;
 using BgeVectorDb.Core.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -31,7 +32,7 @@ internal static class RecoveryBenchmark
         if (!File.Exists(Path.Combine(dir, "catalog.json")))
         {
             var sw = Stopwatch.StartNew();
-            await using (var catalog = CollectionCatalog.Open(dir, new NoModels(), new EngineLimits(), NullLogger.Instance,
+            await using (var catalog = CollectionCatalog.Open(dir, FixedModelProvider.None, new EngineLimits(), NullLogger.Instance,
                 new StorageOptions { CheckpointIntervalSeconds = 0, CheckpointEveryWrites = 0, CheckpointOnShutdown = true }))
             {
                 var c = catalog.Create(new CollectionSpec("bench", "none", dim));
@@ -71,7 +72,7 @@ internal static class RecoveryBenchmark
     {
         var baseline = Environment.WorkingSet;
         var sw = Stopwatch.StartNew();
-        await using var catalog = CollectionCatalog.Open(dir, new NoModels(), new EngineLimits(), new LineLogger(),
+        await using var catalog = CollectionCatalog.Open(dir, FixedModelProvider.None, new EngineLimits(), new LineLogger(),
             new StorageOptions { CheckpointIntervalSeconds = 0, CheckpointEveryWrites = 0, CheckpointOnShutdown = false });
         var c = catalog.Get("bench");
         var elapsed = sw.Elapsed.TotalSeconds;

@@ -7,8 +7,7 @@ using BgeVectorDb.Core.Reranking;
 
 namespace BgeVectorDb.Bench;
 
-/// <summary>Shared parts of the storage harnesses: a model provider with no models, seeded vectors,
-/// option parsing.</summary>
+/// <summary>Shared parts of the storage harnesses: seeded vectors, option parsing.</summary>
 internal static class StorageBenchSupport
 {
     public static Dictionary<string, string> Options(string[] args)
@@ -59,15 +58,4 @@ internal static class StorageBenchSupport
     }
 
     public static string Mb(long bytes) => (bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture) + " MiB";
-
-    internal sealed class NoModels : IModelProvider
-    {
-        public string DefaultEmbeddingModel => "none";
-
-        public string DefaultRerankerModel => "none";
-
-        public ITextEmbedder GetEmbedder(string modelId) => throw new EngineException(EngineErrorKind.InvalidArgument, "no models in this benchmark");
-
-        public IReranker GetReranker(string modelId) => throw new EngineException(EngineErrorKind.InvalidArgument, "no models in this benchmark");
-    }
 }

@@ -1,3 +1,4 @@
+using BgeVectorDb.Core.Models;
 using BgeVectorDb.Synthetic.Internal;
 using BgeVectorDb.Synthetic.Onnx;
 using Google.Protobuf;
@@ -9,6 +10,7 @@ namespace BgeVectorDb.Synthetic;
 /// Hugging Face repository:
 /// <code>
 /// config.json              model_type, sizes, layer_norm_eps, pad_token_id, "bgevectordb_synthetic": {seed, preset, note}
+/// bgevectordb-synthetic.json  the marker servers and tools read ({"synthetic": true, preset, seed, note}; SyntheticModelMarker)
 /// tokenizer_config.json    do_lower_case (BERT), model_max_length 512
 /// vocab.txt                (BERT) or sentencepiece.bpe.model (XLM-R), copied from the caller's file
 /// onnx/model.onnx          opset 17, all initializers inline (raw_data)
@@ -59,6 +61,7 @@ public static class SyntheticModelGenerator
         HfFolderFiles.WriteConfig(Path.Combine(folder, "config.json"), spec);
         HfFolderFiles.WriteTokenizerConfig(Path.Combine(folder, "tokenizer_config.json"), spec);
         File.Copy(tokenizerFilePath, Path.Combine(folder, TokenizerFileName(spec.Family)), overwrite: true);
+        SyntheticModelMarker.Write(folder, spec.PresetName, spec.Seed, HfFolderFiles.Note);
         return folder;
     }
 

@@ -131,7 +131,7 @@ internal static class RetrievalCheck
         var others = 0;
         var corpus = BeirReader.ReadCorpus(TestData.SciFact).Where(d => relevant.Contains(d.Id) || others++ < 470).ToArray();
 
-        await using var catalog = CollectionCatalog.Open(null, new OneEmbedder(embedder), new EngineLimits(), NullLogger.Instance);
+        await using var catalog = CollectionCatalog.Open(null, new FixedModelProvider(embedder), new EngineLimits(), NullLogger.Instance);
         var collection = catalog.Create(new CollectionSpec("scifact", EmbeddingModel: embedder.ModelId, RerankerModel: CollectionConfig.None, QueryInstruction: instruction));
         foreach (var chunk in corpus.Chunk(250))
         {
@@ -152,18 +152,5 @@ internal static class RetrievalCheck
             if (exact.Search(vector, 10).Any(h => qrels[q].GetValueOrDefault(h.Id) > 0)) exactFound++;
         }
         return (hnswFound, exactFound, queryIds.Length);
-    }
-
-    private sealed class OneEmbedder(ITextEmbedder embedder) : IModelProvider
-    {
-        public string DefaultEmbeddingModel => embedder.ModelId;
-
-        public string DefaultRerankerModel => CollectionConfig.None;
-
-        public ITextEmbedder GetEmbedder(string modelId) => modelId == embedder.ModelId ? embedder
-            : throw new EngineException(EngineErrorKind.InvalidArgument, $"unknown embedding model '{modelId}'", "config.embedding_model");
-
-        public IReranker GetReranker(string modelId) =>
-            throw new EngineException(EngineErrorKind.InvalidArgument, $"no rerankers ('{modelId}')", "config.reranker_model");
     }
 }

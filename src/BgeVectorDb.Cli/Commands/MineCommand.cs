@@ -31,7 +31,7 @@ internal static class MineCommand
         {
             Description = "Slice of the ranked hits to sample from, FlagEmbedding's range_for_sampling: 2-200 = hits[2:200], ranks 3..200.",
             HelpName = "START-END",
-            DefaultValueFactory = _ => (MiningOptions.DefaultRangeStart, MiningOptions.DefaultRangeEnd),
+            DefaultValueFactory = _ => (MiningDefaults.RangeStart, MiningDefaults.RangeEnd),
             CustomParser = r =>
             {
                 var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
@@ -45,7 +45,7 @@ internal static class MineCommand
                 return default;
             },
         };
-        var negatives = new Option<int>("-n", "--negatives") { Description = "Negatives per query (negative_number).", DefaultValueFactory = _ => MiningOptions.DefaultNegativeNumber };
+        var negatives = new Option<int>("-n", "--negatives") { Description = "Negatives per query (negative_number).", DefaultValueFactory = _ => MiningDefaults.NegativeNumber };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed: same seed and input, byte-identical output." };
         var filter = Validation.FilterOption("Metadata filter on candidates (same JSON as search --filter).");
         var instruction = new Option<string?>("--instruction") { Description = "Query instruction (\"\" = none; default: the collection's).", HelpName = "TEXT" };
@@ -59,7 +59,7 @@ internal static class MineCommand
         var nearThreshold = new Option<float?>("--near-duplicate-threshold") { Description = "Jaccard similarity of word 3-shingles from which a candidate is a near duplicate (default 0.9).", HelpName = "J" };
         var chunk = new Option<int>("--chunk") { Description = "Queries per call (output does not depend on it).", DefaultValueFactory = _ => DefaultChunk };
         var limit = new Option<int?>("--limit") { Description = "Mine at most the first N queries.", HelpName = "N" };
-        negatives.Check(v => v is < 1 or > MiningOptions.MaxNegativeNumber ? $"--negatives must be between 1 and {MiningOptions.MaxNegativeNumber}." : null);
+        negatives.Check(v => v is < 1 or > MiningDefaults.MaxNegativeNumber ? $"--negatives must be between 1 and {MiningDefaults.MaxNegativeNumber}." : null);
         ratio.Check(v => v is { } r && r is not (> 0 and <= 1) ? "--false-negative-ratio must be in (0, 1]." : null);
         nearThreshold.Check(v => v is { } t && t is not (> 0 and <= 1) ? "--near-duplicate-threshold must be in (0, 1]." : null);
         chunk.Check(v => v is < 1 or > 10_000 ? "--chunk must be between 1 and 10000." : null);

@@ -295,7 +295,7 @@ internal static class CachedModels
             string? modelType = null, problem = null;
             int? hidden = null;
             var kind = "embedding";
-            var synthetic = false;
+            var synthetic = SyntheticModelMarker.IsSynthetic(dir);
             try
             {
                 using var doc = JsonDocument.Parse(File.ReadAllBytes(config));
@@ -314,7 +314,6 @@ internal static class CachedModels
                 {
                     kind = "reranker";
                 }
-                synthetic = root.TryGetProperty("bgevectordb_synthetic", out _);
             }
             catch (JsonException e)
             {

@@ -18,7 +18,7 @@ public sealed class CollectionWriteTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _catalog = CollectionCatalog.Open(null, new NoModels(), new EngineLimits(), NullLogger.Instance);
+        _catalog = CollectionCatalog.Open(null, FixedModelProvider.None, new EngineLimits(), NullLogger.Instance);
         return Task.CompletedTask;
     }
 

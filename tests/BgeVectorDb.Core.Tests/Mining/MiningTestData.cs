@@ -55,25 +55,11 @@ internal static class MiningTestData
 
     /// <summary>An in-memory catalog with the given models (null = none).</summary>
     public static CollectionCatalog Catalog(ITextEmbedder? embedder = null, IReranker? reranker = null) =>
-        CollectionCatalog.Open(null, new FixedModels(embedder, reranker), new EngineLimits(), NullLogger.Instance);
+        CollectionCatalog.Open(null, new FixedModelProvider(embedder, reranker), new EngineLimits(), NullLogger.Instance);
 
     /// <summary>Upserts documents in batches.</summary>
     public static async Task UpsertAsync(Collection collection, IEnumerable<Document> documents)
     {
         foreach (var chunk in documents.Chunk(500)) await collection.UpsertAsync(chunk);
-    }
-
-    /// <summary>Gives collections the models it was built with ("test/embed", "test/rerank").</summary>
-    private sealed class FixedModels(ITextEmbedder? embedder, IReranker? reranker) : IModelProvider
-    {
-        public string DefaultEmbeddingModel => embedder is null ? CollectionConfig.None : "test/embed";
-
-        public string DefaultRerankerModel => reranker is null ? CollectionConfig.None : "test/rerank";
-
-        public ITextEmbedder GetEmbedder(string modelId) =>
-            embedder ?? throw new EngineException(EngineErrorKind.InvalidArgument, $"no embedder '{modelId}'", "config.embedding_model");
-
-        public IReranker GetReranker(string modelId) =>
-            reranker ?? throw new EngineException(EngineErrorKind.InvalidArgument, $"no reranker '{modelId}'", "config.reranker_model");
     }
 }

@@ -23,7 +23,7 @@ public sealed class DurableCatalogTests : IDisposable
     }
 
     internal static CollectionCatalog OpenCatalog(string dir, StorageOptions? storage = null, ILogger? logger = null) =>
-        CollectionCatalog.Open(dir, new NoModels(), new EngineLimits(), logger ?? NullLogger.Instance, storage ?? NoTimers);
+        CollectionCatalog.Open(dir, FixedModelProvider.None, new EngineLimits(), logger ?? NullLogger.Instance, storage ?? NoTimers);
 
     internal static Document Doc(int i, int seed = 0)
     {

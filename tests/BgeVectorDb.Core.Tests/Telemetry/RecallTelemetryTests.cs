@@ -23,7 +23,7 @@ public sealed class RecallTelemetryTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _catalog = CollectionCatalog.Open(null, new NoModels(), new EngineLimits(), NullLogger.Instance);
+        _catalog = CollectionCatalog.Open(null, FixedModelProvider.None, new EngineLimits(), NullLogger.Instance);
         _collection = _catalog.Create(new CollectionSpec("c" + Guid.NewGuid().ToString("N")[..8], EmbeddingModel: "none", Dimension: Dim));
         var rng = new Random(3);
         var docs = new List<Document>();

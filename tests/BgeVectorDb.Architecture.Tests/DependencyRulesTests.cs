@@ -1,0 +1,86 @@
+using System.Reflection;
+using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Models;
+
+namespace BgeVectorDb.Architecture.Tests;
+
+/// <summary>
+/// The engine stays free of transport types and the CLI stays small: checked on the assembly references
+/// the compiler recorded (an assembly appears there only when code uses one of its types), following
+/// references into the project's own BgeVectorDb.* assemblies.
+/// Not checked yet: Core's Index/ and Storage/ namespaces use Collections/ types today (a cycle another
+/// step of the structural refactor removes); add that rule once it holds.
+/// </summary>
+public sealed class DependencyRulesTests
+{
+    private static readonly string[] TransportPrefixes = ["Grpc.", "Google.Protobuf", "Google.Api", "Microsoft.AspNetCore"];
+
+    private static readonly Assembly Common = typeof(ModelCatalog).Assembly;
+    private static readonly Assembly Core = typeof(CollectionCatalog).Assembly;
+    private static readonly Assembly Cli = Assembly.Load("bgevdb");
+
+    [Fact]
+    public void The_assemblies_under_test_are_the_projects_own()
+    {
+        Assert.Equal("BgeVectorDb.Common", Common.GetName().Name);
+        Assert.Equal("BgeVectorDb.Core", Core.GetName().Name);
+        Assert.Equal("bgevdb", Cli.GetName().Name);
+        Assert.Contains("BgeVectorDb.Common", References(Core));
+        Assert.Contains("BgeVectorDb.Common", References(Cli));
+    }
+
+    [Fact]
+    public void Core_references_no_grpc_protobuf_or_aspnet_assembly()
+    {
+        Assert.Empty(Violations(Core, TransportPrefixes));
+    }
+
+    [Fact]
+    public void Common_references_no_transport_inference_or_storage_assembly()
+    {
+        Assert.Empty(Violations(Common, [.. TransportPrefixes, "Microsoft.ML.OnnxRuntime", "FASTER", "BgeVectorDb.Core"]));
+    }
+
+    [Fact]
+    public void Cli_does_not_reference_core_onnx_runtime_or_faster()
+    {
+        Assert.Empty(Violations(Cli, ["BgeVectorDb.Core", "Microsoft.ML.OnnxRuntime", "FASTER"]));
+    }
+
+    [Fact]
+    public void A_forbidden_reference_is_reported_with_its_path()
+    {
+        // The walker sees a reference that exists (Core uses Common), so the empty results above mean absent.
+        var violations = Violations(Core, ["BgeVectorDb.Common"]);
+        Assert.Equal(["BgeVectorDb.Core -> BgeVectorDb.Common"], violations);
+    }
+
+    /// <summary>References of <paramref name="root"/> and of the BgeVectorDb.* assemblies it reaches whose names
+    /// start with one of <paramref name="forbidden"/>, as "A -> B -> C" paths.</summary>
+    private static List<string> Violations(Assembly root, string[] forbidden)
+    {
+        var found = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var queue = new Queue<(Assembly Assembly, string Path)>([(root, root.GetName().Name!)]);
+        while (queue.TryDequeue(out var item))
+        {
+            if (!seen.Add(item.Assembly.GetName().Name!)) continue;
+            foreach (var reference in item.Assembly.GetReferencedAssemblies())
+            {
+                var name = reference.Name!;
+                var path = item.Path + " -> " + name;
+                if (forbidden.Any(f => name.StartsWith(f, StringComparison.Ordinal)))
+                {
+                    found.Add(path);
+                }
+                else if (name.StartsWith("BgeVectorDb.", StringComparison.Ordinal))
+                {
+                    queue.Enqueue((Assembly.Load(reference), path));
+                }
+            }
+        }
+        return found;
+    }
+
+    private static IEnumerable<string> References(Assembly assembly) => assembly.GetReferencedAssemblies().Select(a => a.Name!);
+}
