@@ -1,5 +1,6 @@
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Index;
+using BgeVectorDb.Core.Models;
 using BgeVectorDb.Core.Search;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -16,7 +17,7 @@ public sealed class SearchEfTests
 
     private static async Task<(CollectionCatalog Catalog, Collection Collection, float[][] Queries)> OpenAsync(EngineLimits limits, int efSearch = 0)
     {
-        var catalog = CollectionCatalog.Open(null, new NoModels(), limits, NullLogger.Instance);
+        var catalog = CollectionCatalog.Open(null, FixedModelProvider.None, limits, NullLogger.Instance);
         var collection = catalog.Create(new CollectionSpec("ef", EmbeddingModel: "none", Dimension: Dim, Hnsw: new HnswParameters(EfSearch: efSearch)));
         var rng = new Random(5);
         float[] Unit()
