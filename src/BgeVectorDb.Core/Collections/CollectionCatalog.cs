@@ -242,7 +242,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
         {
             if (spec.Dimension < 1 || spec.Dimension > _limits.MaxDimension)
             {
-                EngineException.ThrowInvalid("config.dimension", $"must be between 1 and {_limits.MaxDimension} when embedding_model is 'none', got {spec.Dimension}");
+                EngineException.ThrowInvalid("config.dimension", $"must be between 1 and {EngineLimits.Cite("max_dimension", _limits.MaxDimension, nameof(EngineLimits.MaxDimension))} when embedding_model is 'none', got {spec.Dimension}");
             }
             dimension = spec.Dimension;
             embeddingModel = CollectionConfig.None;
@@ -263,7 +263,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
         if (hnsw.EfConstruction is < 1 or > 4096) EngineException.ThrowInvalid("config.hnsw.ef_construction", $"must be between 1 and 4096, got {hnsw.EfConstruction}");
         if (hnsw.EfSearch < 1 || hnsw.EfSearch > _limits.MaxEf)
         {
-            EngineException.ThrowInvalid("config.hnsw.ef_search", $"must be between 1 and max_ef={_limits.MaxEf}, got {hnsw.EfSearch}");
+            EngineException.ThrowInvalid("config.hnsw.ef_search", $"must be between 1 and {EngineLimits.Cite("max_ef", _limits.MaxEf, nameof(EngineLimits.MaxEf))}, got {hnsw.EfSearch}");
         }
         return new CollectionConfig(embeddingModel, dimension, spec.Distance ?? DistanceKind.Cosine, hnsw, rerankerModel, instruction);
     }
