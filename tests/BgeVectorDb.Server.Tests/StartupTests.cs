@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using BgeVectorDb.Server.Tests.Infrastructure;
 
 namespace BgeVectorDb.Server.Tests;
@@ -89,7 +90,7 @@ public sealed class StartupTests
     [InlineData("auto", BgeVectorDb.Core.Inference.ExecutionProviderPreference.Auto)]
     public void Execution_provider_binds_case_insensitively(string value, BgeVectorDb.Core.Inference.ExecutionProviderPreference expected)
     {
-        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+        var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Inference:ExecutionProvider"] = value }).Build();
         var bound = configuration.GetSection("Inference").Get<BgeVectorDb.Server.Hosting.InferenceOptions>();
         Assert.Equal(expected, bound?.ExecutionProvider);
