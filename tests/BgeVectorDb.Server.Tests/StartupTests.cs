@@ -69,6 +69,7 @@ public sealed class StartupTests
     [InlineData("Storage:CheckpointIntervalSeconds", "-5", "Storage:CheckpointIntervalSeconds must be 0 (never on a timer) or more, got -5")]
     [InlineData("Storage:CheckpointEveryWrites", "-1", "Storage:CheckpointEveryWrites must be 0 (never on a count) or more, got -1")]
     [InlineData("Inference:MaxBatchRows", "0", "Inference:MaxBatchRows")]
+    [InlineData("Limits:MaxEf", "ten", "Limits:MaxEf")]
     [InlineData("Inference:ExecutionProvider", "gpu", "Inference:ExecutionProvider must be auto, cpu or cuda (case-insensitive), got 'gpu'")]
     public async Task Invalid_option_refuses_to_start_naming_the_config_key(string key, string value, string expected)
     {
