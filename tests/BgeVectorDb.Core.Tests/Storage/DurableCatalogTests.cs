@@ -231,7 +231,7 @@ public sealed class DurableCatalogTests : IDisposable
         {
             Assert.Equal(10, reopened.Get("b").Count);
             var ex = Assert.Throws<EngineException>(() => reopened.Get("a"));
-            Assert.Equal(EngineErrorKind.FailedPrecondition, ex.Kind);
+            Assert.Equal(EngineErrorKind.DataLoss, ex.Kind);
             Assert.Contains("could not be recovered", ex.Message);
             Assert.Contains("a", reopened.Failed.Keys);
             Assert.Equal(EngineErrorKind.AlreadyExists, Assert.Throws<EngineException>(() => reopened.Create(new CollectionSpec("a", "none", Dim))).Kind);
