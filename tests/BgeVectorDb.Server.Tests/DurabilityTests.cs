@@ -186,7 +186,7 @@ public sealed class DurabilityTests : IDisposable
     }
 
     [Fact]
-    public async Task Unrecoverable_collection_is_refused_with_failed_precondition_while_the_server_serves_the_rest()
+    public async Task Unrecoverable_collection_is_refused_with_data_loss_while_the_server_serves_the_rest()
     {
         var data = _dir.Sub("data");
         // With the WAL truncated behind the checkpoints (not the default), damaged manifests leave nothing to recover from.
@@ -214,9 +214,9 @@ public sealed class DurabilityTests : IDisposable
         await using var restarted = await ServerProcess.StartAsync(data, Settings());
         var client = new Collections.CollectionsClient(restarted.Channel);
         Assert.Equal(10ul, (await client.GetCollectionAsync(new GetCollectionRequest { Name = "good" })).DocumentCount);
-        var ex = await RpcAssert.FailsAsync(StatusCode.FailedPrecondition, async () => await client.GetCollectionAsync(new GetCollectionRequest { Name = "bad" }));
+        var ex = await RpcAssert.FailsAsync(StatusCode.DataLoss, async () => await client.GetCollectionAsync(new GetCollectionRequest { Name = "bad" }));
         Assert.Contains("could not be recovered", ex.Status.Detail, StringComparison.Ordinal);
-        await RpcAssert.FailsAsync(StatusCode.FailedPrecondition, async () =>
+        await RpcAssert.FailsAsync(StatusCode.DataLoss, async () =>
             await new Documents.DocumentsClient(restarted.Channel).GetDocumentsAsync(new GetDocumentsRequest { Collection = "bad", Ids = { "bad1" } }));
         Assert.Contains("cannot be recovered and stays offline", restarted.Output, StringComparison.Ordinal);
     }

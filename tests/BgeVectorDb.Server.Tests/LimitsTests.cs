@@ -59,7 +59,7 @@ public sealed class LimitsTests : IAsyncLifetime
     {
         Assert.Equal(5u, (await DocumentsClient.UpsertAsync(Batch(5))).Upserted);
         var ex = await RpcAssert.FailsAsync(StatusCode.InvalidArgument, async () => await DocumentsClient.UpsertAsync(Batch(6)), "documents");
-        Assert.Contains("max_batch_size=5", ex.Status.Detail);
+        Assert.Contains("max_batch_size=5 (Limits:MaxBatchSize)", ex.Status.Detail);
 
         // Same limit on the stream: the first batch is acked, the oversized one ends the call.
         using var stream = DocumentsClient.UpsertStream();
@@ -89,7 +89,7 @@ public sealed class LimitsTests : IAsyncLifetime
 
         Assert.Equal(5, (await SearchClient.SearchByVectorAsync(VectorQuery(20, 40))).Hits.Count);
         var k = await RpcAssert.FailsAsync(StatusCode.InvalidArgument, async () => await SearchClient.SearchByVectorAsync(VectorQuery(21)), "options.k");
-        Assert.Contains("max_k=20", k.Status.Detail);
+        Assert.Contains("max_k=20 (Limits:MaxK)", k.Status.Detail);
         var candidates = await RpcAssert.FailsAsync(StatusCode.InvalidArgument, async () => await SearchClient.SearchByVectorAsync(VectorQuery(5, 41)), "options.candidates");
         Assert.Contains("max_candidates=40", candidates.Status.Detail);
         var byDoc = await RpcAssert.FailsAsync(StatusCode.InvalidArgument, async () =>

@@ -121,7 +121,7 @@ public sealed class RequestValidationTests(ValidationServerFixture fixture) : IC
     {
         var ex = await RpcAssert.FailsAsync(StatusCode.InvalidArgument, async () =>
             await SearchClient.SearchByVectorAsync(VectorQuery("cos", new SearchOptions { K = 3, Ef = ef })), "options.ef");
-        Assert.Contains("max_ef=10000", ex.Status.Detail);
+        Assert.Contains("max_ef=10000 (Limits:MaxEf)", ex.Status.Detail);
     }
 
     [Fact]

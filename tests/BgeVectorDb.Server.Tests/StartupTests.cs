@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using BgeVectorDb.Server.Tests.Infrastructure;
 
 namespace BgeVectorDb.Server.Tests;
@@ -59,6 +60,41 @@ public sealed class StartupTests
         }, TimeSpan.FromSeconds(60));
         Assert.NotEqual(0, exitCode);
         Assert.Contains("Inference:ExecutionProvider must be auto, cpu or cuda", output);
+    }
+
+    [Theory]
+    [InlineData("Limits:MaxK", "-1", "Limits:MaxK must be at least 1, got -1")]
+    [InlineData("Limits:MaxBatchSize", "0", "Limits:MaxBatchSize must be at least 1, got 0")]
+    [InlineData("Limits:MaxK", "20000", "Limits:MaxK (20000) must not exceed Limits:MaxCandidates (10000)")]
+    [InlineData("Storage:CheckpointIntervalSeconds", "-5", "Storage:CheckpointIntervalSeconds must be 0 (never on a timer) or more, got -5")]
+    [InlineData("Storage:CheckpointEveryWrites", "-1", "Storage:CheckpointEveryWrites must be 0 (never on a count) or more, got -1")]
+    [InlineData("Inference:MaxBatchRows", "0", "Inference:MaxBatchRows")]
+    [InlineData("Limits:MaxEf", "ten", "Limits:MaxEf")]
+    [InlineData("Inference:ExecutionProvider", "gpu", "Inference:ExecutionProvider must be auto, cpu or cuda (case-insensitive), got 'gpu'")]
+    public async Task Invalid_option_refuses_to_start_naming_the_config_key(string key, string value, string expected)
+    {
+        using var dir = new TempDirectory();
+        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"), new Dictionary<string, string>
+        {
+            [key] = value,
+            ["Inference:EmbeddingModel"] = "none",
+            ["Inference:RerankerModel"] = "none",
+        }, TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("invalid configuration", output);
+        Assert.Contains(expected, output);
+    }
+
+    [Theory]
+    [InlineData("CUDA", BgeVectorDb.Core.Inference.ExecutionProviderPreference.Cuda)]
+    [InlineData("Cpu", BgeVectorDb.Core.Inference.ExecutionProviderPreference.Cpu)]
+    [InlineData("auto", BgeVectorDb.Core.Inference.ExecutionProviderPreference.Auto)]
+    public void Execution_provider_binds_case_insensitively(string value, BgeVectorDb.Core.Inference.ExecutionProviderPreference expected)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Inference:ExecutionProvider"] = value }).Build();
+        var bound = configuration.GetSection("Inference").Get<BgeVectorDb.Server.Hosting.InferenceOptions>();
+        Assert.Equal(expected, bound?.ExecutionProvider);
     }
 
     [Fact]

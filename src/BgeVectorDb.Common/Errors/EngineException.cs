@@ -21,6 +21,9 @@ public enum EngineErrorKind
     Unavailable,
     /// <summary>A bug or an I/O failure; never the client's fault.</summary>
     Internal,
+    /// <summary>Stored data is damaged beyond recovery (e.g. a collection whose checkpoints and WAL cannot rebuild
+    /// it): retrying will not help; restore a snapshot or delete the collection.</summary>
+    DataLoss,
 }
 
 /// <summary>An error the engine reports to its callers. Messages are written for the client: they name

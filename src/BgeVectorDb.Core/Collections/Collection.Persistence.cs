@@ -94,14 +94,16 @@ public sealed partial class Collection
     }
 
     /// <summary>A write the WAL could not make durable: RESOURCE_EXHAUSTED when the disk is full (retry once space
-    /// is freed), UNAVAILABLE for another WAL failure; the write was not applied.</summary>
+    /// is freed), UNAVAILABLE for any other WAL failure (an I/O error, the log closed under it at shutdown); the write
+    /// was not applied.</summary>
     private Exception NotDurable(Exception failure) => failure switch
     {
         WalUnavailableException { DiskFull: true } => new EngineException(EngineErrorKind.ResourceExhausted,
             $"collection '{Name}': write not durable, not applied: {failure.Message}", inner: failure),
         WalUnavailableException => new EngineException(EngineErrorKind.Unavailable,
             $"collection '{Name}': write not durable, not applied: {failure.Message}", inner: failure),
-        _ => new IOException($"collection '{Name}': write not durable: {failure.Message}", failure),
+        _ => new EngineException(EngineErrorKind.Unavailable,
+            $"collection '{Name}': write not durable, not applied: {failure.Message}", inner: failure),
     };
 
     /// <summary>Records that the node of <paramref name="internalId"/> (and the neighbours its links

@@ -15,7 +15,7 @@ public sealed partial class Collection
         if (string.IsNullOrWhiteSpace(query.Text)) EngineException.ThrowInvalid("query", "must not be empty");
         if (query.Text.Length > _limits.MaxQueryLength)
         {
-            EngineException.ThrowInvalid("query", $"{query.Text.Length} characters exceeds the limit max_query_length={_limits.MaxQueryLength}");
+            EngineException.ThrowInvalid("query", $"{query.Text.Length} characters exceeds the limit {EngineLimits.Cite("max_query_length", _limits.MaxQueryLength, nameof(EngineLimits.MaxQueryLength))}");
         }
         var (k, candidates) = ValidateOptions(query.Options);
         var embedder = Embedder ?? throw new EngineException(EngineErrorKind.FailedPrecondition,
@@ -116,11 +116,11 @@ public sealed partial class Collection
     {
         if (options.K < 1 || options.K > _limits.MaxK)
         {
-            EngineException.ThrowInvalid("options.k", $"must be between 1 and max_k={_limits.MaxK}, got {options.K}");
+            EngineException.ThrowInvalid("options.k", $"must be between 1 and {EngineLimits.Cite("max_k", _limits.MaxK, nameof(EngineLimits.MaxK))}, got {options.K}");
         }
         if (options.Candidates < 0 || options.Candidates > _limits.MaxCandidates)
         {
-            EngineException.ThrowInvalid("options.candidates", $"must be between 0 (default {SearchOptions.DefaultCandidates}) and max_candidates={_limits.MaxCandidates}, got {options.Candidates}");
+            EngineException.ThrowInvalid("options.candidates", $"must be between 0 (default {SearchOptions.DefaultCandidates}) and {EngineLimits.Cite("max_candidates", _limits.MaxCandidates, nameof(EngineLimits.MaxCandidates))}, got {options.Candidates}");
         }
         // The contract (search.proto): candidates is 0 (default) or >= k.
         if (options.Candidates != 0 && options.Candidates < options.K)
@@ -129,7 +129,7 @@ public sealed partial class Collection
         }
         if (options.Ef < 0 || options.Ef > _limits.MaxEf)
         {
-            EngineException.ThrowInvalid("options.ef", $"must be between 0 (the collection's ef_search) and max_ef={_limits.MaxEf}, got {options.Ef}");
+            EngineException.ThrowInvalid("options.ef", $"must be between 0 (the collection's ef_search) and {EngineLimits.Cite("max_ef", _limits.MaxEf, nameof(EngineLimits.MaxEf))}, got {options.Ef}");
         }
         var candidates = options.Candidates == 0 ? Math.Max(SearchOptions.DefaultCandidates, options.K) : options.Candidates;
         return (options.K, candidates);

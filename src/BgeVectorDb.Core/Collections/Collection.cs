@@ -313,10 +313,14 @@ public sealed partial class Collection : IAsyncDisposable
     }
 
     /// <summary>Closes the collection (it was deleted, or the catalog closes). Writes already logged finish and
-    /// are acked; later writes fail with NOT_FOUND ("was deleted"); searches of the in-memory index still answer.
-    /// A checkpoint or snapshot in progress finishes first: it still uses the store and the WAL.</summary>
-    public async ValueTask DisposeAsync()
+    /// are acked; later writes fail with NOT_FOUND ("was deleted"), or UNAVAILABLE when the server is shutting down;
+    /// searches of the in-memory index still answer. A checkpoint or snapshot in progress finishes first: it still
+    /// uses the store and the WAL.</summary>
+    public ValueTask DisposeAsync() => DisposeAsync(shuttingDown: false);
+
+    internal async ValueTask DisposeAsync(bool shuttingDown)
     {
+        if (shuttingDown) _shuttingDown = true;
         await _checkpointGate.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -344,8 +348,11 @@ public sealed partial class Collection : IAsyncDisposable
         // answer from memory, never ObjectDisposedException.
     }
 
-    private EngineException Deleted() =>
-        new(EngineErrorKind.NotFound, $"collection '{Name}' was deleted (or the server is shutting down); this request was not applied");
+    private volatile bool _shuttingDown;
+
+    private EngineException Deleted() => _shuttingDown
+        ? new(EngineErrorKind.Unavailable, $"collection '{Name}' is closed: the server is shutting down; this request was not applied")
+        : new(EngineErrorKind.NotFound, $"collection '{Name}' was deleted; this request was not applied");
 
     private static long ElapsedUs(long start) => (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
 

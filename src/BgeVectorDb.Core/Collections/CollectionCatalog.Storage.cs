@@ -12,13 +12,14 @@ public sealed partial class CollectionCatalog
     // FasterLog's first entry address: a WAL that begins later has been truncated.
     private const long WalFirstPosition = 64;
 
-    private readonly Dictionary<string, (CatalogEntry Entry, string Reason)> _failed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (CatalogEntry Entry, string Reason, bool Corrupt)> _failed = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopCheckpoints = new();
     private StorageOptions _storage = new();
     private Task _checkpointLoop = Task.CompletedTask;
 
-    /// <summary>Collections that could not be recovered, with the reason (their RPCs fail with
-    /// FAILED_PRECONDITION; deleting them removes their files).</summary>
+    /// <summary>Collections that could not be recovered, with the reason (their RPCs fail with DATA_LOSS when their
+    /// files are damaged beyond recovery, FAILED_PRECONDITION when they could not be read; deleting them removes their
+    /// files).</summary>
     public IReadOnlyDictionary<string, string> Failed
     {
         get
@@ -41,13 +42,16 @@ public sealed partial class CollectionCatalog
     private void ThrowIfFailed(string name)
     {
         string? reason = null;
+        var corrupt = false;
         lock (_sync)
         {
-            if (_failed.TryGetValue(name, out var f)) reason = f.Reason;
+            if (_failed.TryGetValue(name, out var f)) (reason, corrupt) = (f.Reason, f.Corrupt);
         }
         if (reason is not null)
         {
-            throw new EngineException(EngineErrorKind.FailedPrecondition, $"collection '{name}' could not be recovered and is offline: {reason}");
+            throw new EngineException(corrupt ? EngineErrorKind.DataLoss : EngineErrorKind.FailedPrecondition,
+                $"collection '{name}' could not be recovered and is offline: {reason}" +
+                (corrupt ? " (restore a snapshot, or delete the collection)" : ""));
         }
     }
 

@@ -81,6 +81,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
 
     private (Collection? Created, Task? Pending) TryCreate(CollectionSpec spec)
     {
+        ThrowIfClosing();
         ValidateName(spec.Name, "name");
         var config = ResolveConfig(spec);
         lock (_sync)
@@ -113,6 +114,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
         {
             if (_collections.TryGetValue(name, out var c)) return c;
         }
+        ThrowIfClosing();
         if (string.IsNullOrEmpty(name)) EngineException.ThrowInvalid("collection", "must not be empty");
         ThrowIfFailed(name);
         EngineException.ThrowCollectionNotFound(name);
@@ -132,6 +134,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
     /// removed (or, after a crash, at the next start).</summary>
     public async Task DeleteAsync(string name)
     {
+        ThrowIfClosing();
         Collection? collection = null;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         while (true)
@@ -141,7 +144,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
             {
                 if (!_pending.TryGetValue(name, out running))
                 {
-                    (CatalogEntry Entry, string Reason) failed = default;
+                    (CatalogEntry Entry, string Reason, bool Corrupt) failed = default;
                     if (!_collections.Remove(name, out collection) && !_failed.Remove(name, out failed)) EngineException.ThrowCollectionNotFound(name);
                     try
                     {
@@ -210,8 +213,17 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
         }
     }
 
+    private volatile bool _closing;
+
+    /// <summary>After shutdown began, calls are told to retry elsewhere or later (UNAVAILABLE), not NOT_FOUND.</summary>
+    private void ThrowIfClosing()
+    {
+        if (_closing) throw new EngineException(EngineErrorKind.Unavailable, "the server is shutting down; this request was not applied");
+    }
+
     public async ValueTask DisposeAsync()
     {
+        _closing = true;
         await CloseStorageAsync().ConfigureAwait(false);
         Collection[] all;
         lock (_sync)
@@ -219,7 +231,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
             all = _collections.Values.ToArray();
             _collections.Clear();
         }
-        foreach (var c in all) await c.DisposeAsync().ConfigureAwait(false);
+        foreach (var c in all) await c.DisposeAsync(shuttingDown: true).ConfigureAwait(false);
     }
 
     private CollectionConfig ResolveConfig(CollectionSpec spec)
@@ -242,7 +254,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
         {
             if (spec.Dimension < 1 || spec.Dimension > _limits.MaxDimension)
             {
-                EngineException.ThrowInvalid("config.dimension", $"must be between 1 and {_limits.MaxDimension} when embedding_model is 'none', got {spec.Dimension}");
+                EngineException.ThrowInvalid("config.dimension", $"must be between 1 and {EngineLimits.Cite("max_dimension", _limits.MaxDimension, nameof(EngineLimits.MaxDimension))} when embedding_model is 'none', got {spec.Dimension}");
             }
             dimension = spec.Dimension;
             embeddingModel = CollectionConfig.None;
@@ -263,7 +275,7 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
         if (hnsw.EfConstruction is < 1 or > 4096) EngineException.ThrowInvalid("config.hnsw.ef_construction", $"must be between 1 and 4096, got {hnsw.EfConstruction}");
         if (hnsw.EfSearch < 1 || hnsw.EfSearch > _limits.MaxEf)
         {
-            EngineException.ThrowInvalid("config.hnsw.ef_search", $"must be between 1 and max_ef={_limits.MaxEf}, got {hnsw.EfSearch}");
+            EngineException.ThrowInvalid("config.hnsw.ef_search", $"must be between 1 and {EngineLimits.Cite("max_ef", _limits.MaxEf, nameof(EngineLimits.MaxEf))}, got {hnsw.EfSearch}");
         }
         return new CollectionConfig(embeddingModel, dimension, spec.Distance ?? DistanceKind.Cosine, hnsw, rerankerModel, instruction);
     }
@@ -313,7 +325,8 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
             catch (Exception ex) when (ex is InvalidDataException or IOException or FASTER.core.FasterException)
             {
                 // Refuse this collection (its files stay as they are); the others and the server go on.
-                _failed[e.Name] = (e, ex.Message);
+                // Damaged data (checksums, FASTER's own checks) is data loss; an I/O error reading it is not.
+                _failed[e.Name] = (e, ex.Message, ex is InvalidDataException or FASTER.core.FasterException);
                 LogRefused(e.Name, ex.Message);
             }
         }

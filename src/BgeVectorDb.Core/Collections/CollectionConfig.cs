@@ -48,9 +48,44 @@ public sealed record CollectionSpec(
     string? RerankerModel = null,
     string? QueryInstruction = null);
 
-/// <summary>Limits on requests, enforced by the engine with InvalidArgument errors naming the limit.</summary>
+/// <summary>Limits on requests (configuration section "Limits"), enforced by the engine with InvalidArgument errors
+/// naming the limit and its configuration key (e.g. "max_ef=10000 (Limits:MaxEf)").</summary>
 public sealed record EngineLimits
 {
+    /// <summary>The configuration section these limits are read from.</summary>
+    public const string Section = "Limits";
+
+    /// <summary>How an error names a limit: "max_ef=10000 (Limits:MaxEf)" — the wire name and value, then the key an
+    /// operator sets.</summary>
+    public static string Cite(string wireName, long value, string property) => $"{wireName}={value} ({Section}:{property})";
+
+    /// <summary>What is wrong with these limits, each naming its configuration key; empty when they are usable.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        void AtLeastOne(string property, int value)
+        {
+            if (value < 1) problems.Add($"{Section}:{property} must be at least 1, got {value}");
+        }
+        AtLeastOne(nameof(MaxBatchSize), MaxBatchSize);
+        AtLeastOne(nameof(MaxIdBytes), MaxIdBytes);
+        AtLeastOne(nameof(MaxTextLength), MaxTextLength);
+        AtLeastOne(nameof(MaxQueryLength), MaxQueryLength);
+        AtLeastOne(nameof(MaxMetadataBytes), MaxMetadataBytes);
+        AtLeastOne(nameof(MaxK), MaxK);
+        AtLeastOne(nameof(MaxCandidates), MaxCandidates);
+        AtLeastOne(nameof(MaxEf), MaxEf);
+        AtLeastOne(nameof(MaxDimension), MaxDimension);
+        AtLeastOne(nameof(MaxIdsPerRequest), MaxIdsPerRequest);
+        // A search for k hits retrieves at least k candidates (candidates is 0 = default, or >= k), so a k above
+        // max_candidates could never be served with reranking.
+        if (MaxK >= 1 && MaxCandidates >= 1 && MaxK > MaxCandidates)
+        {
+            problems.Add($"{Section}:{nameof(MaxK)} ({MaxK}) must not exceed {Section}:{nameof(MaxCandidates)} ({MaxCandidates})");
+        }
+        return problems;
+    }
+
     /// <summary>Documents per upsert batch. Default 1,000.</summary>
     public int MaxBatchSize { get; init; } = 1000;
     /// <summary>UTF-8 bytes per external id. Default 256.</summary>

@@ -12,7 +12,7 @@ internal static class DocumentValidator
         if (documents.Count == 0) EngineException.ThrowInvalid("documents", "the batch is empty");
         if (documents.Count > limits.MaxBatchSize)
         {
-            EngineException.ThrowInvalid("documents", $"batch of {documents.Count} documents exceeds the limit max_batch_size={limits.MaxBatchSize}");
+            EngineException.ThrowInvalid("documents", $"batch of {documents.Count} documents exceeds the limit {EngineLimits.Cite("max_batch_size", limits.MaxBatchSize, nameof(EngineLimits.MaxBatchSize))}");
         }
         var seen = new Dictionary<string, int>(documents.Count, StringComparer.Ordinal);
         for (var i = 0; i < documents.Count; i++)
@@ -23,7 +23,7 @@ internal static class DocumentValidator
             if (!seen.TryAdd(d.Id, i)) EngineException.ThrowInvalid($"{at}.id", $"'{d.Id}' repeats documents[{seen[d.Id]}].id in the same batch");
             if (d.Text.Length > limits.MaxTextLength)
             {
-                EngineException.ThrowInvalid($"{at}.text", $"{d.Text.Length} characters exceeds the limit max_text_length={limits.MaxTextLength}");
+                EngineException.ThrowInvalid($"{at}.text", $"{d.Text.Length} characters exceeds the limit {EngineLimits.Cite("max_text_length", limits.MaxTextLength, nameof(EngineLimits.MaxTextLength))}");
             }
             if (d.Vector is { Length: > 0 } v)
             {
@@ -66,13 +66,13 @@ internal static class DocumentValidator
     {
         if (string.IsNullOrEmpty(id)) EngineException.ThrowInvalid(field, "must not be empty");
         var bytes = Encoding.UTF8.GetByteCount(id);
-        if (bytes > limits.MaxIdBytes) EngineException.ThrowInvalid(field, $"{bytes} bytes exceeds the limit max_id_bytes={limits.MaxIdBytes}");
+        if (bytes > limits.MaxIdBytes) EngineException.ThrowInvalid(field, $"{bytes} bytes exceeds the limit {EngineLimits.Cite("max_id_bytes", limits.MaxIdBytes, nameof(EngineLimits.MaxIdBytes))}");
     }
 
     public static void ValidateIds(IReadOnlyList<string> ids, EngineLimits limits)
     {
         if (ids.Count == 0) EngineException.ThrowInvalid("ids", "must not be empty");
-        if (ids.Count > limits.MaxIdsPerRequest) EngineException.ThrowInvalid("ids", $"{ids.Count} ids exceeds the limit max_ids_per_request={limits.MaxIdsPerRequest}");
+        if (ids.Count > limits.MaxIdsPerRequest) EngineException.ThrowInvalid("ids", $"{ids.Count} ids exceeds the limit {EngineLimits.Cite("max_ids_per_request", limits.MaxIdsPerRequest, nameof(EngineLimits.MaxIdsPerRequest))}");
         for (var i = 0; i < ids.Count; i++) ValidateId(ids[i], $"ids[{i}]", limits);
     }
 
@@ -89,6 +89,6 @@ internal static class DocumentValidator
             }
             size += Encoding.UTF8.GetByteCount(key) + value.SizeBytes;
         }
-        if (size > limits.MaxMetadataBytes) EngineException.ThrowInvalid(field, $"{size} bytes exceeds the limit max_metadata_bytes={limits.MaxMetadataBytes}");
+        if (size > limits.MaxMetadataBytes) EngineException.ThrowInvalid(field, $"{size} bytes exceeds the limit {EngineLimits.Cite("max_metadata_bytes", limits.MaxMetadataBytes, nameof(EngineLimits.MaxMetadataBytes))}");
     }
 }

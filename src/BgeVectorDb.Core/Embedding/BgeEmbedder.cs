@@ -66,7 +66,7 @@ public sealed class BgeEmbedder : ITextEmbedder, IDisposable
     /// <param name="modelId">Model id, e.g. "BAAI/bge-small-en-v1.5"; picks the query-instruction preset.</param>
     /// <param name="factory">Session factory (execution provider and threads).</param>
     /// <param name="tokenizer">The model's tokenizer.</param>
-    /// <param name="options">Null = defaults (the model's max length, pooling and prompts; batching 16384 tokens / 256 rows).</param>
+    /// <param name="options">Null = defaults (the model's max length, pooling and prompts; batching per <see cref="InferenceBatcherOptions"/>).</param>
     /// <param name="logger">Optional logger for the batcher.</param>
     public static BgeEmbedder Load(string modelFolder, string modelId, OnnxSessionFactory factory, IModelTokenizer tokenizer,
         BgeEmbedderOptions? options = null, ILogger? logger = null)

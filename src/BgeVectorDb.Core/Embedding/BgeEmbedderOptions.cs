@@ -25,6 +25,6 @@ public sealed class BgeEmbedderOptions
     /// modules.json).</summary>
     public bool? Normalize { get; set; }
 
-    /// <summary>Dynamic batching bounds (token budget 16384, 256 rows by default).</summary>
+    /// <summary>Dynamic batching bounds (defaults: <see cref="InferenceBatcherOptions"/>).</summary>
     public InferenceBatcherOptions Batching { get; set; } = new();
 }

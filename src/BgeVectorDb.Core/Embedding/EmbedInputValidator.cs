@@ -18,7 +18,7 @@ public static class EmbedInputValidator
         if (texts.Count == 0) EngineException.ThrowInvalid("texts", "must not be empty");
         if (texts.Count > limits.MaxBatchSize)
         {
-            EngineException.ThrowInvalid("texts", $"{texts.Count} texts exceeds the limit max_batch_size={limits.MaxBatchSize}");
+            EngineException.ThrowInvalid("texts", $"{texts.Count} texts exceeds the limit {EngineLimits.Cite("max_batch_size", limits.MaxBatchSize, nameof(EngineLimits.MaxBatchSize))}");
         }
         int max = asQueries ? limits.MaxQueryLength : limits.MaxTextLength;
         string limitName = asQueries ? "max_query_length" : "max_text_length";
@@ -30,7 +30,7 @@ public static class EmbedInputValidator
         }
         if (instruction is { Length: var n } && n > limits.MaxQueryLength)
         {
-            EngineException.ThrowInvalid("query_instruction", $"{n} characters exceeds the limit max_query_length={limits.MaxQueryLength}");
+            EngineException.ThrowInvalid("query_instruction", $"{n} characters exceeds the limit {EngineLimits.Cite("max_query_length", limits.MaxQueryLength, nameof(EngineLimits.MaxQueryLength))}");
         }
     }
 }

@@ -30,6 +30,12 @@ public static class ExecutionProviderPreferences
             $"Unknown execution provider '{value}': expected one of auto, cpu, cuda.", nameof(value));
     }
 
+    /// <summary>A bound value (the configuration binder also accepts numbers): returned when it is one of the three.</summary>
+    /// <exception cref="ArgumentException">Any other value; the message lists the accepted ones.</exception>
+    public static ExecutionProviderPreference Parse(ExecutionProviderPreference value) => Enum.IsDefined(value)
+        ? value
+        : throw new ArgumentException($"Unknown execution provider {(int)value}: expected one of auto, cpu, cuda.", nameof(value));
+
     /// <summary>Parses "auto", "cpu" or "cuda" (case-insensitive); false for anything else.</summary>
     public static bool TryParse(string? value, out ExecutionProviderPreference preference)
     {

@@ -51,7 +51,7 @@ public sealed class HardNegativeMiner
         var maxEnd = collection.Limits.MaxCandidates;
         if (_rangeStart < 0) EngineException.ThrowInvalid("range_start", $"must not be negative, got {_rangeStart}");
         if (_rangeEnd <= _rangeStart) EngineException.ThrowInvalid("range_end", $"must be greater than range_start ({_rangeStart}), got {_rangeEnd}");
-        if (_rangeEnd > maxEnd) EngineException.ThrowInvalid("range_end", $"{_rangeEnd} exceeds the limit max_candidates={maxEnd}");
+        if (_rangeEnd > maxEnd) EngineException.ThrowInvalid("range_end", $"{_rangeEnd} exceeds the limit {EngineLimits.Cite("max_candidates", maxEnd, nameof(EngineLimits.MaxCandidates))}");
         if (_negativeNumber is < 1 or > MiningOptions.MaxNegativeNumber)
         {
             EngineException.ThrowInvalid("negative_number", $"must be between 1 and {MiningOptions.MaxNegativeNumber}, got {_negativeNumber}");
@@ -67,7 +67,7 @@ public sealed class HardNegativeMiner
         if (_parallelism is < 1 or > 256) EngineException.ThrowInvalid("parallelism", $"must be between 1 and 256, got {_parallelism}");
         if (options.QueryInstruction is { } qi && qi.Length > collection.Limits.MaxQueryLength)
         {
-            EngineException.ThrowInvalid("query_instruction", $"{qi.Length} characters exceeds the limit max_query_length={collection.Limits.MaxQueryLength}");
+            EngineException.ThrowInvalid("query_instruction", $"{qi.Length} characters exceeds the limit {EngineLimits.Cite("max_query_length", collection.Limits.MaxQueryLength, nameof(EngineLimits.MaxQueryLength))}");
         }
         if ((options.FalseNegativeRatio is not null || options.WithScores) && collection.Reranker is null)
         {
@@ -91,7 +91,7 @@ public sealed class HardNegativeMiner
         if (string.IsNullOrWhiteSpace(example.Query)) EngineException.ThrowInvalid(field + ".query", "must not be empty");
         if (example.Query.Length > _collection.Limits.MaxQueryLength)
         {
-            EngineException.ThrowInvalid(field + ".query", $"{example.Query.Length} characters exceeds the limit max_query_length={_collection.Limits.MaxQueryLength}");
+            EngineException.ThrowInvalid(field + ".query", $"{example.Query.Length} characters exceeds the limit {EngineLimits.Cite("max_query_length", _collection.Limits.MaxQueryLength, nameof(EngineLimits.MaxQueryLength))}");
         }
         var ids = example.PosIds ?? [];
         if (example.Pos.Count == 0 && ids.Count == 0) EngineException.ThrowInvalid(field + ".pos", "needs at least one positive (pos or pos_ids)");

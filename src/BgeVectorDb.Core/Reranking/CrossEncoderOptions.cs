@@ -14,6 +14,6 @@ public sealed class CrossEncoderOptions
     /// <summary>Return sigmoid(logit) in (0, 1) instead of the raw logit. Default false.</summary>
     public bool ApplySigmoid { get; set; }
 
-    /// <summary>Dynamic batching bounds (token budget 16384, 256 rows by default).</summary>
+    /// <summary>Dynamic batching bounds (defaults: <see cref="InferenceBatcherOptions"/>).</summary>
     public InferenceBatcherOptions Batching { get; set; } = new();
 }

@@ -55,7 +55,7 @@ public sealed class CrossEncoderReranker : IReranker, IDisposable
     /// <param name="modelId">Model id, e.g. "BAAI/bge-reranker-base".</param>
     /// <param name="factory">Session factory (execution provider and threads).</param>
     /// <param name="tokenizer">The model's tokenizer; its family decides the pair format.</param>
-    /// <param name="options">Null = defaults (max length 512, raw logits, batching 16384 tokens / 256 rows).</param>
+    /// <param name="options">Null = defaults (max length 512, raw logits, batching per <see cref="InferenceBatcherOptions"/>).</param>
     /// <param name="logger">Optional logger for the batcher.</param>
     public static CrossEncoderReranker Load(string modelFolder, string modelId, OnnxSessionFactory factory, IModelTokenizer tokenizer,
         CrossEncoderOptions? options = null, ILogger? logger = null)

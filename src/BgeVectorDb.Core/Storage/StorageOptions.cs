@@ -4,6 +4,24 @@ namespace BgeVectorDb.Core.Storage;
 /// shutdown, which always checkpoint).</summary>
 public sealed record StorageOptions
 {
+    /// <summary>The configuration section these options are read from.</summary>
+    public const string Section = "Storage";
+
+    /// <summary>What is wrong with these options, each naming its configuration key; empty when they are usable.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (CheckpointIntervalSeconds < 0)
+        {
+            problems.Add($"{Section}:{nameof(CheckpointIntervalSeconds)} must be 0 (never on a timer) or more, got {CheckpointIntervalSeconds}");
+        }
+        if (CheckpointEveryWrites < 0)
+        {
+            problems.Add($"{Section}:{nameof(CheckpointEveryWrites)} must be 0 (never on a count) or more, got {CheckpointEveryWrites}");
+        }
+        return problems;
+    }
+
     /// <summary>Checkpoint a collection with pending writes at least this often, in seconds; 0 = never
     /// on a timer. Default 60.</summary>
     public int CheckpointIntervalSeconds { get; init; } = 60;

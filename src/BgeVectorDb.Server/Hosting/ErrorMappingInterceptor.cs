@@ -11,7 +11,7 @@ namespace BgeVectorDb.Server.Hosting;
 /// client can act on; InvalidArgument also carries a google.rpc.BadRequest with the field at fault.
 /// Anything else escaping a service is a bug: INTERNAL, logged with its stack, message kept generic.
 /// </summary>
-internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger, IHostApplicationLifetime lifetime) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
@@ -80,7 +80,7 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
                         FieldViolations = { new BadRequest.Types.FieldViolation { Field = e.Field, Description = e.Message } },
                     }));
                 }
-                if (e.Kind == EngineErrorKind.Internal) LogInternal(e, context.Method);
+                if (e.Kind is EngineErrorKind.Internal or EngineErrorKind.DataLoss) LogInternal(e, context.Method);
                 return status.ToRpcException();
             // Bytes protobuf cannot parse (see RequestParsing): the client's to fix.
             case RequestParseException p:
@@ -95,6 +95,10 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
             case OperationCanceledException or IOException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Grpc.Core.Status(context.Deadline < DateTime.UtcNow ? StatusCode.DeadlineExceeded : StatusCode.Cancelled,
                     "the call was cancelled or its deadline passed"));
+            // The host is stopping: the engine closed under an in-flight call (disposed collection, WAL or batcher,
+            // cancelled background work). Retryable once the server is back, not a bug.
+            case ObjectDisposedException or OperationCanceledException when lifetime.ApplicationStopping.IsCancellationRequested:
+                return new RpcException(new Grpc.Core.Status(StatusCode.Unavailable, "the server is shutting down; retry against another instance or after it restarts"));
             default:
                 LogInternal(exception, context.Method);
                 return new RpcException(new Grpc.Core.Status(StatusCode.Internal, $"internal error in {context.Method}; see the server log"));
@@ -103,7 +107,8 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
 
     /// <summary>Why each kind maps as it does: NotFound/AlreadyExists/InvalidArgument are the client's
     /// to fix; ResourceExhausted is retryable after backoff; FailedPrecondition needs a different call
-    /// for this collection's setup; Unavailable is retryable as is; Internal is ours.</summary>
+    /// for this collection's setup; Unavailable is retryable as is (another replica, or this one after a restart);
+    /// DataLoss is stored data damaged beyond recovery (an operator restores or deletes); Internal is ours.</summary>
     internal static StatusCode ToCode(EngineErrorKind kind) => kind switch
     {
         EngineErrorKind.InvalidArgument => StatusCode.InvalidArgument,
@@ -112,6 +117,7 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
         EngineErrorKind.ResourceExhausted => StatusCode.ResourceExhausted,
         EngineErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
         EngineErrorKind.Unavailable => StatusCode.Unavailable,
+        EngineErrorKind.DataLoss => StatusCode.DataLoss,
         _ => StatusCode.Internal,
     };
 

@@ -55,14 +55,19 @@ public static partial class ServerHost
         builder.Configuration.AddEnvironmentVariables("BGEVDB_");
         builder.Configuration.AddCommandLine(args);
 
-        builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<InferenceOptions>().Bind(builder.Configuration.GetSection(InferenceOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ServerOptions>>(new SectionAnnotationsValidator<ServerOptions>(ServerOptions.Section));
+        builder.Services.AddOptions<InferenceOptions>().Bind(builder.Configuration.GetSection(InferenceOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<InferenceOptions>>(new SectionAnnotationsValidator<InferenceOptions>(InferenceOptions.Section));
         builder.Services.AddOptions<ModelOptions>().Bind(builder.Configuration.GetSection(ModelOptions.SectionName)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
         builder.Services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
-        builder.Services.AddOptions<EngineLimits>().Bind(builder.Configuration.GetSection("Limits"));
-        builder.Services.AddOptions<StorageOptions>().Bind(builder.Configuration.GetSection("Storage"));
+        builder.Services.AddOptions<EngineLimits>().Bind(builder.Configuration.GetSection(EngineLimits.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<EngineLimits>, EngineLimitsValidator>();
+        builder.Services.AddOptions<StorageOptions>().Bind(builder.Configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        if (ConfigurationChecks.ExecutionProvider(builder.Configuration) is { } provider) throw new OptionsValidationException(InferenceOptions.Section, typeof(InferenceOptions), [provider]);
 
         var server = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
         if (server.TlsContradiction() is { } contradiction) throw new OptionsValidationException(ServerOptions.Section, typeof(ServerOptions), [contradiction]);
@@ -131,6 +136,7 @@ public static partial class ServerHost
     private static string? StartupFailure(Exception ex) => ex switch
     {
         OptionsValidationException o => "invalid configuration: " + string.Join("; ", o.Failures),
+        _ when ConfigurationChecks.IsBindingFailure(ex) => "invalid configuration: " + ex.Message,
         ModelUnavailableException or ExecutionProviderUnavailableException => ex.Message,
         IOException or InvalidDataException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException => ex.Message,
         _ => null,

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using BgeVectorDb.Core.Inference;
+using BgeVectorDb.Core.Inference.Batching;
 
 namespace BgeVectorDb.Server.Hosting;
 
@@ -57,10 +59,9 @@ public sealed class InferenceOptions
     [Required]
     public string RerankerModel { get; set; } = "BAAI/bge-reranker-base";
 
-    /// <summary>auto (CUDA when the runtime has it, else CPU), cpu or cuda. Default auto.</summary>
-    [Required]
-    [RegularExpression(@"(?i)\A(auto|cpu|cuda)\z", ErrorMessage = "Inference:ExecutionProvider must be auto, cpu or cuda")]
-    public string ExecutionProvider { get; set; } = "auto";
+    /// <summary>auto (CUDA when the runtime has it, else CPU), cpu or cuda, case-insensitive. Default auto. Any other
+    /// value refuses the start naming the key and the allowed values (see ConfigurationChecks).</summary>
+    public ExecutionProviderPreference ExecutionProvider { get; set; } = ExecutionProviderPreference.Auto;
 
     /// <summary>CUDA device id. Default 0.</summary>
     [Range(0, 64)]
@@ -72,26 +73,26 @@ public sealed class InferenceOptions
 
     /// <summary>Padded tokens per inference batch. Default 16,384.</summary>
     [Range(512, 1 << 22)]
-    public int MaxBatchTokens { get; set; } = 16384;
+    public int MaxBatchTokens { get; set; } = InferenceBatcherOptions.DefaultMaxBatchTokens;
 
     /// <summary>Rows per inference batch. Default 256.</summary>
     [Range(1, 65536)]
-    public int MaxBatchRows { get; set; } = 256;
+    public int MaxBatchRows { get; set; } = InferenceBatcherOptions.DefaultMaxBatchRows;
 
     /// <summary>Bound of each model's inference queue in waiting tokens; past it requests fail with
     /// RESOURCE_EXHAUSTED. Default 4,194,304.</summary>
     [Range(1, long.MaxValue)]
-    public long MaxQueuedTokens { get; set; } = 4L * 1024 * 1024;
+    public long MaxQueuedTokens { get; set; } = InferenceBatcherOptions.DefaultMaxQueuedTokens;
 
     /// <summary>Starvation protection: a lower-priority lane (rerank, ingest) passed over for this many consecutive
     /// batches runs next. Default 4.</summary>
     [Range(1, 1_000_000)]
-    public int StarvationLimit { get; set; } = 4;
+    public int StarvationLimit { get; set; } = InferenceBatcherOptions.DefaultStarvationLimit;
 
     /// <summary>Target duration of an ingest batch (its token budget follows the model's measured throughput); bounds
     /// how long a query waits behind ingest. Default 250 ms; 0 = ingest batches use MaxBatchTokens.</summary>
     [Range(0, 3_600_000)]
-    public int IngestBatchMilliseconds { get; set; } = 250;
+    public int IngestBatchMilliseconds { get; set; } = InferenceBatcherOptions.DefaultIngestBatchMilliseconds;
 
     /// <summary>Longest input in tokens (texts are truncated), for every model. Default: unset = each model's own
     /// limit (tokenizer_config.json model_max_length, capped by config.json max_position_embeddings; 512 when the
@@ -115,7 +116,7 @@ public sealed class InferenceOptions
     internal ModelSettings For(string modelId) => Models.TryGetValue(modelId, out var s) ? s : new ModelSettings();
 
     /// <summary>The scheduler settings of every model the server loads.</summary>
-    internal BgeVectorDb.Core.Inference.Batching.InferenceBatcherOptions ToBatcherOptions() => new()
+    internal InferenceBatcherOptions ToBatcherOptions() => new()
     {
         MaxBatchTokens = MaxBatchTokens,
         MaxBatchRows = MaxBatchRows,

@@ -179,7 +179,7 @@ public sealed partial class InferenceBatcher<TResult> : IDisposable
                 request.Registration.Dispose();
                 return Task.FromException<TResult[]>(new EngineException(EngineErrorKind.ResourceExhausted,
                     $"inference queue of model '{_name}' is full: {queued} tokens waiting + {request.Tokens} requested exceeds " +
-                    $"max_queued_tokens={_options.MaxQueuedTokens} ({priority} request of {request.Rows.Length} texts); retry after a backoff"));
+                    $"max_queued_tokens={_options.MaxQueuedTokens} (Inference:MaxQueuedTokens; {priority} request of {request.Rows.Length} texts); retry after a backoff"));
             }
 
             request.QueuedTokens = request.Tokens;
