@@ -190,12 +190,15 @@ public sealed partial class Collection
                     CheckpointManifest.HashFiles(store.CheckpointDirectory, token));
                 manifest.Write(store.CheckpointDirectory);
             }
-            catch
+            catch (Exception ex)
             {
                 _lock.EnterWriteLock();
                 try { _dirty.UnionWith(dirty); }
                 finally { _lock.ExitWriteLock(); }
-                throw;
+                if (ex is not StoreCheckpointFailedException failed) throw;
+                ReopenStore(store);
+                throw new EngineException(failed.DiskFull ? EngineErrorKind.ResourceExhausted : EngineErrorKind.Unavailable,
+                    $"collection '{Name}': checkpoint failed, writes go on and the WAL keeps them: {failed.Message}", inner: failed);
             }
             await PruneAsync().ConfigureAwait(false);
             Interlocked.Exchange(ref _lastCheckpointMs, Environment.TickCount64);
@@ -203,6 +206,41 @@ public sealed partial class Collection
             var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             RecordCheckpoint(elapsed, position, CheckpointFileBytes(store.CheckpointDirectory, manifest.Token));
             return (new CheckpointResult(manifest.Sequence, position, documents, dirty.Count, held, elapsed), manifest);
+        }
+    }
+
+    /// <summary>After a failed FASTER checkpoint the store's state machine may never finish, so it is dropped and the
+    /// store reopened as of the last good checkpoint (or empty when none), under the checkpoint gate. The ids of the
+    /// failed cut are dirty again, so the next checkpoint rewrites them; with an empty store every id is.</summary>
+    private void ReopenStore(CollectionStore failed)
+    {
+        var (storeDir, checkpointDir) = (failed.StoreDirectory, failed.CheckpointDirectory);
+        failed.Abandon();
+        _store = null;
+        var sequence = Interlocked.Read(ref _checkpointSequence);
+        foreach (var (s, path) in CheckpointManifest.List(checkpointDir))
+        {
+            if (s != sequence) continue;
+            try
+            {
+                _store = CollectionStore.Recover(storeDir, checkpointDir, CheckpointManifest.ReadVerified(path).Token);
+                return;
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or FASTER.core.FasterException or System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
+            {
+                // unusable: start an empty store below
+            }
+        }
+        if (Directory.Exists(storeDir)) Directory.Delete(storeDir, recursive: true);
+        _store = CollectionStore.Create(storeDir, checkpointDir);
+        _lock.EnterWriteLock();
+        try
+        {
+            for (var id = 0; id < _records.Count; id++) _dirty.Add(id);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
         }
     }
 

@@ -77,12 +77,111 @@ internal sealed class CollectionStore : IDisposable
     /// <summary>A writer for one checkpoint's cut; dispose it before <see cref="CheckpointAsync"/>.</summary>
     public Writer BeginWrite() => new(this);
 
-    /// <summary>Makes everything written so far durable; returns the FASTER checkpoint token.</summary>
+    /// <summary>Free bytes below which a checkpoint still running is taken to have run out of disk space.</summary>
+    private const long LowDiskBytes = 1L << 20;
+
+    /// <summary>Free bytes below which a failed checkpoint is reported as a full disk.</summary>
+    private const long DiskFullBytes = 2L << 22;
+
+    /// <summary>How long the volume may stay below <see cref="LowDiskBytes"/> while a checkpoint runs.</summary>
+    private static readonly TimeSpan LowDiskGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest wait for FASTER to finish one checkpoint.</summary>
+    internal static TimeSpan CheckpointTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Makes everything written so far durable; returns the FASTER checkpoint token. FASTER 2.6.5 never
+    /// completes a checkpoint whose file writes fail (e.g. the disk is full), so the wait is bounded: it gives up once
+    /// the volume stays nearly full, or after <see cref="CheckpointTimeout"/>, with a
+    /// <see cref="StoreCheckpointFailedException"/>. After that this store must not be used again (dispose it with
+    /// <see cref="Abandon"/> and reopen from the last good checkpoint).</summary>
     public async Task<Guid> CheckpointAsync()
     {
-        var (success, token) = await _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver).ConfigureAwait(false);
-        if (!success) throw new IOException($"{StoreDirectory}: FASTER checkpoint failed");
-        return token;
+        Task<(bool Success, Guid Token)> task;
+        try
+        {
+            task = _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver).AsTask();
+        }
+        catch (Exception ex) when (ex is IOException or FasterException or InvalidOperationException)
+        {
+            throw Failed(ex.Message);
+        }
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        long? lowSince = null;
+        while (!task.IsCompleted)
+        {
+            await Task.WhenAny(task, Task.Delay(100)).ConfigureAwait(false);
+            if (task.IsCompleted) break;
+            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (FreeBytes() < LowDiskBytes)
+            {
+                lowSince ??= now;
+                if (System.Diagnostics.Stopwatch.GetElapsedTime(lowSince.Value, now) >= LowDiskGrace) throw Abandoned(task, "did not complete");
+            }
+            else
+            {
+                lowSince = null;
+            }
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(started, now) >= CheckpointTimeout)
+            {
+                throw Abandoned(task, $"did not complete within {CheckpointTimeout.TotalSeconds:F0} s");
+            }
+        }
+        (bool Success, Guid Token) result;
+        try
+        {
+            result = await task.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or FasterException or InvalidOperationException)
+        {
+            throw Failed(ex.Message);
+        }
+        if (!result.Success) throw Failed("FASTER did not start the checkpoint");
+        return result.Token;
+    }
+
+    private StoreCheckpointFailedException Abandoned(Task task, string what)
+    {
+        _ = task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);   // observe a late fault
+        return Failed($"the FASTER checkpoint {what}");
+    }
+
+    private StoreCheckpointFailedException Failed(string detail)
+    {
+        var free = FreeBytes();
+        var folder = Path.GetFullPath(StoreDirectory);
+        return free < DiskFullBytes
+            ? new StoreCheckpointFailedException($"the disk is full: the volume holding {folder} has {free} bytes free; free space and retry ({detail})", diskFull: true)
+            : new StoreCheckpointFailedException($"checkpoint of the store in {folder} failed: {detail}", diskFull: false);
+    }
+
+    private long FreeBytes()
+    {
+        try
+        {
+            return new DriveInfo(Path.GetFullPath(StoreDirectory)).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return long.MaxValue;
+        }
+    }
+
+    /// <summary>Drops a store whose checkpoint failed: FASTER may not close it cleanly (its checkpoint never
+    /// finished), so the close is given a moment and otherwise left to run in the background.</summary>
+    public void Abandon()
+    {
+        var close = Task.Run(() =>
+        {
+            try
+            {
+                Dispose();
+            }
+            catch (Exception ex) when (ex is IOException or FasterException or InvalidOperationException or ObjectDisposedException)
+            {
+                // the failed store's last good checkpoint is on disk; nothing else to save
+            }
+        });
+        close.Wait(TimeSpan.FromSeconds(2));
     }
 
     /// <summary>Deletes the FASTER checkpoint files of <paramref name="token"/>.</summary>
@@ -274,4 +373,10 @@ internal sealed class CollectionStore : IDisposable
                 throw new InvalidDataException($"store record {key}: unknown kind {kind}");
         }
     }
+}
+
+/// <summary>A FasterKV checkpoint that failed or never completed; <see cref="DiskFull"/> when the volume is (nearly) full.</summary>
+public sealed class StoreCheckpointFailedException(string message, bool diskFull) : IOException(message)
+{
+    public bool DiskFull { get; } = diskFull;
 }
