@@ -80,9 +80,6 @@ internal sealed class CollectionStore : IDisposable
     /// <summary>Free bytes below which a checkpoint still running is taken to have run out of disk space.</summary>
     private const long LowDiskBytes = 1L << 20;
 
-    /// <summary>Free bytes below which a failed checkpoint is reported as a full disk.</summary>
-    private const long DiskFullBytes = 2L << 22;
-
     /// <summary>How long the volume may stay below <see cref="LowDiskBytes"/> while a checkpoint runs.</summary>
     private static readonly TimeSpan LowDiskGrace = TimeSpan.FromSeconds(1);
 
@@ -148,23 +145,12 @@ internal sealed class CollectionStore : IDisposable
     private StoreCheckpointFailedException Failed(string detail)
     {
         var free = FreeBytes();
-        var folder = Path.GetFullPath(StoreDirectory);
-        return free < DiskFullBytes
-            ? new StoreCheckpointFailedException($"the disk is full: the volume holding {folder} has {free} bytes free; free space and retry ({detail})", diskFull: true)
-            : new StoreCheckpointFailedException($"checkpoint of the store in {folder} failed: {detail}", diskFull: false);
+        return free < DiskSpace.FullBelowBytes
+            ? new StoreCheckpointFailedException(DiskSpace.FullMessage(StoreDirectory, free, detail), diskFull: true)
+            : new StoreCheckpointFailedException($"checkpoint of the store in {Path.GetFullPath(StoreDirectory)} failed: {detail}", diskFull: false);
     }
 
-    private long FreeBytes()
-    {
-        try
-        {
-            return new DriveInfo(Path.GetFullPath(StoreDirectory)).AvailableFreeSpace;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            return long.MaxValue;
-        }
-    }
+    private long FreeBytes() => DiskSpace.FreeBytes(StoreDirectory);
 
     /// <summary>Drops a store whose checkpoint failed: FASTER may not close it cleanly (its checkpoint never
     /// finished), so the close is given a moment and otherwise left to run in the background.</summary>

@@ -54,9 +54,6 @@ public sealed partial class FasterLogWal : IWriteAheadLog
 
     private string TornPath => Path.Combine(Folder, "torn-ranges");
 
-    /// <summary>Bytes that must be free on the WAL's volume before a log whose commit failed is reopened (two pages).</summary>
-    private const long ReopenFreeBytes = 2L << 22;
-
     /// <summary>Why writes are refused right now (null when the log takes writes).</summary>
     public string? Broken => Volatile.Read(ref _broken);
 
@@ -71,18 +68,6 @@ public sealed partial class FasterLogWal : IWriteAheadLog
             TryRecoverLatest = true,
         };
         return (settings, new FasterLog(settings));
-    }
-
-    private long FreeBytes()
-    {
-        try
-        {
-            return new DriveInfo(Path.GetFullPath(Folder)).AvailableFreeSpace;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            return long.MaxValue;
-        }
     }
 
     public bool TryRecover()
@@ -100,7 +85,7 @@ public sealed partial class FasterLogWal : IWriteAheadLog
     /// in-memory log and recovers the last commit (entries after it were never acked and never applied).</summary>
     private bool TryReopen()
     {
-        if (FreeBytes() < ReopenFreeBytes) return false;
+        if (DiskSpace.FreeBytes(Folder) < DiskSpace.FullBelowBytes) return false;
         var (oldSettings, oldLog) = (_settings, _log);
         try
         {
@@ -173,9 +158,9 @@ public sealed partial class FasterLogWal : IWriteAheadLog
             }
             catch (Exception ex)
             {
-                var free = FreeBytes();
-                var reason = free < ReopenFreeBytes
-                    ? $"the disk is full: the volume holding {Path.GetFullPath(Folder)} has {free} bytes free; free space and retry ({ex.Message})"
+                var free = DiskSpace.FreeBytes(Folder);
+                var reason = free < DiskSpace.FullBelowBytes
+                    ? DiskSpace.FullMessage(Folder, free, ex.Message)
                     : $"write-ahead log commit in {Path.GetFullPath(Folder)} failed: {ex.Message}";
                 lock (_enqueueLock) _broken = reason;
                 LogCommitFailed(Folder, reason);
