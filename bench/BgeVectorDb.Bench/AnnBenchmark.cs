@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using BgeVectorDb.Core.Beir;
-using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Index.Hnsw;
 using BgeVectorDb.Core.Inference;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Synthetic;
 
 namespace BgeVectorDb.Bench;

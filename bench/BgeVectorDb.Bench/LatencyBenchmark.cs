@@ -6,6 +6,7 @@ using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Inference.Batching;
 using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Core.Search;
 using BgeVectorDb.Synthetic;

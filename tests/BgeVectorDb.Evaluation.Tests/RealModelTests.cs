@@ -4,6 +4,7 @@ using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Core.Search;
 using Microsoft.Extensions.Logging.Abstractions;

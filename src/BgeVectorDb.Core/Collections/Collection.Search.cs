@@ -2,6 +2,7 @@ using BgeVectorDb.Core.Embedding;
 using System.Diagnostics;
 using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Index;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Search;
 
 namespace BgeVectorDb.Core.Collections;

@@ -1,6 +1,7 @@
 using System.Text;
 using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Index;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Collections;
 

@@ -1,5 +1,5 @@
 using System.Numerics.Tensors;
-using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Index;
 

@@ -1,6 +1,7 @@
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Server.Hosting;
 using BgeVectorDb.Core.Search;
 using BgeVectorDb.Server.Mapping;

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Mining;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Search;
 
 namespace BgeVectorDb.Core.Tests.Mining;

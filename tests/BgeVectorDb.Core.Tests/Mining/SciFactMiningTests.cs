@@ -3,6 +3,7 @@ using System.Text.Json;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Mining;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Tests.Mining;
 

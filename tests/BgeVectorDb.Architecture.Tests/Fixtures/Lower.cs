@@ -1,0 +1,8 @@
+namespace BgeVectorDb.Architecture.Tests.Fixtures.Lower;
+
+/// <summary>Uses <see cref="Upper.Widget"/> only in a lambda, which the compiler moves into a nested closure type:
+/// the namespace walker must still report Lower -> Upper.</summary>
+public static class Part
+{
+    public static Func<int> SizeLater(int extra) => () => new Upper.Widget().Size + extra;
+}
