@@ -433,8 +433,8 @@ internal static class AnnBenchmark
         for (var i = 0; i < texts.Length; i += 256) data.AddRange(await embedder.EmbedDocumentsAsync(texts[i..Math.Min(texts.Length, i + 256)]));
         var queries = await embedder.EmbedDocumentsAsync(queryTexts);
         Console.WriteLine($"embedded in {sw.Elapsed.TotalSeconds:F0} s");
-        foreach (var v in data) Core.Index.VectorMath.NormalizeInPlace(v);
-        foreach (var v in queries) Core.Index.VectorMath.NormalizeInPlace(v);
+        foreach (var v in data) Core.Primitives.VectorMath.NormalizeInPlace(v);
+        foreach (var v in queries) Core.Primitives.VectorMath.NormalizeInPlace(v);
         WriteVectors(cacheData, [.. data]);
         WriteVectors(cacheQueries, queries);
         return ([.. data], queries);

@@ -1,6 +1,5 @@
 using System.Text;
 using BgeVectorDb.Core.Errors;
-using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Collections;
