@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Index.Hnsw;

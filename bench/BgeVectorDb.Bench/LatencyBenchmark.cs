@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Inference;

@@ -1,6 +1,6 @@
 using System.Reflection;
+using BgeVectorDb.Common.Models;
 using BgeVectorDb.Core.Collections;
-using BgeVectorDb.Core.Models;
 
 namespace BgeVectorDb.Architecture.Tests;
 
@@ -38,6 +38,19 @@ public sealed class DependencyRulesTests
     public void Common_references_no_transport_inference_or_storage_assembly()
     {
         Assert.Empty(Violations(Common, [.. TransportPrefixes, "Microsoft.ML.OnnxRuntime", "FASTER", "BgeVectorDb.Core"]));
+    }
+
+    [Fact]
+    public void Common_types_live_in_common_namespaces()
+    {
+        // The project's types in Common (compiler-emitted attributes aside) are under BgeVectorDb.Common, so a
+        // namespace never spans two assemblies.
+        var misplaced = Common.GetTypes()
+            .Where(t => t.Namespace is { } ns && ns.StartsWith("BgeVectorDb.", StringComparison.Ordinal)
+                && !ns.StartsWith("BgeVectorDb.Common.", StringComparison.Ordinal))
+            .Select(t => t.FullName).ToList();
+        Assert.Empty(misplaced);
+        Assert.Equal("BgeVectorDb.Common.Models", typeof(ModelCatalog).Namespace);
     }
 
     [Fact]

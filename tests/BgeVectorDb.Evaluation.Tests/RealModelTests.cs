@@ -1,7 +1,7 @@
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Models;
 using BgeVectorDb.Core.Primitives;

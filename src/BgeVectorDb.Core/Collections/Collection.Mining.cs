@@ -1,4 +1,4 @@
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Search;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Embedding;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Index.Hnsw;
 using BgeVectorDb.Core.Primitives;

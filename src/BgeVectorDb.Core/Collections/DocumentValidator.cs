@@ -1,5 +1,5 @@
 using System.Text;
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Collections;

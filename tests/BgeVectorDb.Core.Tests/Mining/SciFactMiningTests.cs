@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using BgeVectorDb.Common.Mining;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Mining;
