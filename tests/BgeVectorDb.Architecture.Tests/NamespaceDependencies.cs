@@ -50,9 +50,10 @@ internal static class NamespaceDependencies
     private static HashSet<Type> Uses(Type type)
     {
         var uses = new HashSet<Type>();
+        var visited = new HashSet<Type>(); // also ends recursive constraints such as T : IComparable<T>
         void Add(Type? t)
         {
-            if (t is null) return;
+            if (t is null || !visited.Add(t)) return;
             if (t.HasElementType)
             {
                 Add(t.GetElementType());
