@@ -126,6 +126,41 @@ public sealed class PrometheusExportTests
         }
     }
 
+    [Fact]
+    public async Task Per_collection_gauges_survive_more_collection_names_than_the_cardinality_limit()
+    {
+        // 2,100 collections, one at a time (each deleted before the next): without renewal the SDK would report every
+        // name past the 2,000th only as {otel_metric_overflow="true"}.
+        var name = "BgeVectorDb.Test." + Guid.NewGuid().ToString("N");
+        var current = "k0";
+        using var gauges = new KeyedGauges<string>(name, "collection", () => [current], k => k,
+            [new KeyedGauge<string>("t_docs", "{document}", "Documents", k => int.Parse(k[1..], System.Globalization.CultureInfo.InvariantCulture))]);
+        var (provider, endpoint) = await StartAsync(name);
+        try
+        {
+            using var http = new HttpClient();
+            for (var i = 0; i < 2100; i++)
+            {
+                current = $"k{i}";
+                var text = await http.GetStringAsync(endpoint.Address);
+                Assert.DoesNotContain("overflow", text, StringComparison.Ordinal);
+                Assert.True(text.Split('\n').Count(l => l.StartsWith("# TYPE t_docs ", StringComparison.Ordinal)) <= 1, text); // never two families
+            }
+            Assert.True(gauges.Generation >= 4, $"meter renewed {gauges.Generation - 1} times");
+            // The last one is there (a scrape during a renewal may miss it once).
+            Scrape last;
+            var tries = 0;
+            do last = await Scrape.FromAsync(endpoint.Address!);
+            while (!last.Has("t_docs") && ++tries < 20);
+            Assert.Equal(2099, last.Sum("t_docs", ("collection", "k2099")));
+            Assert.Single(last.Samples, s => s.Name == "t_docs");
+        }
+        finally
+        {
+            await StopAsync(provider, endpoint);
+        }
+    }
+
     [Theory]
     [InlineData("127.0.0.1:9464", "127.0.0.1", 9464)]
     [InlineData("0.0.0.0:9464", "0.0.0.0", 9464)]

@@ -57,14 +57,22 @@ internal static class PrometheusNames
         o.ScrapeResponseCacheDurationMilliseconds = 0;
     }
 
+    /// <summary>Label sets kept per series where the SDK's default (2,000) is too few: 4 stages x 2,000 collections.</summary>
+    private static readonly Dictionary<string, int> CardinalityLimits = new(StringComparer.Ordinal)
+    {
+        ["bgevdb_search_stage_duration_seconds"] = 8000,
+    };
+
     public static MetricStreamConfiguration? View(Instrument instrument)
     {
         var type = instrument.GetType().GetGenericTypeDefinition();
+        int? limit = CardinalityLimits.TryGetValue(instrument.Name, out var l) ? l : null;
         if (type == typeof(Counter<>) || type == typeof(ObservableCounter<>))
         {
-            return instrument.Name.EndsWith("_total", StringComparison.Ordinal) ? null : new MetricStreamConfiguration { Name = instrument.Name + "_total" };
+            var name = instrument.Name.EndsWith("_total", StringComparison.Ordinal) ? null : instrument.Name + "_total";
+            return name is null && limit is null ? null : new MetricStreamConfiguration { Name = name, CardinalityLimit = limit };
         }
-        if (type != typeof(Histogram<>)) return null;
+        if (type != typeof(Histogram<>)) return limit is null ? null : new MetricStreamConfiguration { CardinalityLimit = limit };
         return new ExplicitBucketHistogramConfiguration
         {
             Boundaries = instrument.Unit switch
@@ -73,6 +81,7 @@ internal static class PrometheusNames
                 "1" => RatioBuckets,
                 _ => CountBuckets,
             },
+            CardinalityLimit = limit,
         };
     }
 }
