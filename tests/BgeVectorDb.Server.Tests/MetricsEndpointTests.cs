@@ -40,15 +40,17 @@ public sealed class MetricsEndpointTests
         // The metrics listener's own host stays quiet: one "Now listening on" line, the gRPC one.
         Assert.Single(server.Output.Split('\n'), l => l.Contains("Now listening on", StringComparison.Ordinal));
 
-        // Prometheus asks for OpenMetrics first: same series, counters as NAME_total samples, "# EOF" at the end.
+        // Prometheus asks for OpenMetrics first; the answer stays text 0.0.4 (le="1", no _created samples, as before).
         using var openMetrics = new HttpRequestMessage(HttpMethod.Get, server.MetricsAddress);
-        openMetrics.Headers.Accept.ParseAdd("application/openmetrics-text;version=1.0.0");
+        openMetrics.Headers.TryAddWithoutValidation("Accept",
+            "application/openmetrics-text;version=1.0.0;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=0.0.4;q=0.3,*/*;q=0.2");
         using var om = await http.SendAsync(openMetrics);
         Assert.Equal(HttpStatusCode.OK, om.StatusCode);
-        Assert.StartsWith("application/openmetrics-text", om.Content.Headers.ContentType?.MediaType ?? "", StringComparison.Ordinal);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", om.Content.Headers.ContentType?.ToString());
         var omText = await om.Content.ReadAsStringAsync();
         Assert.Contains("bgevdb_requests_total{code=\"OK\",rpc=\"bgevectordb.v1.Collections/ListCollections\"} 1", omText);
-        Assert.EndsWith("# EOF\n", omText, StringComparison.Ordinal);
+        Assert.DoesNotContain("_created", omText, StringComparison.Ordinal);
+        Assert.DoesNotContain("# EOF", omText, StringComparison.Ordinal);
     }
 
     [Fact]

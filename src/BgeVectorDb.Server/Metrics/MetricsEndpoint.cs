@@ -12,7 +12,7 @@ namespace BgeVectorDb.Server.Metrics;
 /// <summary>
 /// The Prometheus scrape endpoint on its own port: a second, minimal Kestrel application (HTTP/1.1 only, no
 /// configuration sources of its own) whose one route is OpenTelemetry's Prometheus exporter middleware
-/// (GET or HEAD /metrics) over the host's <see cref="MeterProvider"/>. Scraping never shares the gRPC listener, its
+/// (GET or HEAD /metrics, text format 0.0.4) over the host's <see cref="MeterProvider"/>. Scraping never shares the gRPC listener, its
 /// HTTP/2-only protocol, TLS or API keys. Bind it to loopback (default) or a private interface.
 /// </summary>
 internal sealed partial class MetricsEndpoint(IOptions<MetricsOptions> options, MeterProvider meterProvider, ILoggerFactory loggerFactory,
@@ -64,7 +64,7 @@ internal sealed partial class MetricsEndpoint(IOptions<MetricsOptions> options, 
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>(); // the main host owns Ctrl+C / SIGTERM
         var app = builder.Build();
-        app.UseOpenTelemetryPrometheusScrapingEndpoint(meterProvider, IsScrape, path: null, configureBranchedPipeline: null, optionsName: null);
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(meterProvider, IsScrape, path: null, configureBranchedPipeline: TextFormatOnly, optionsName: null);
         app.Run(context =>
         {
             context.Response.StatusCode = context.Request.Path == Path ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status404NotFound;
@@ -81,6 +81,15 @@ internal sealed partial class MetricsEndpoint(IOptions<MetricsOptions> options, 
             throw;
         }
     }
+
+    /// <summary>Always the Prometheus text format 0.0.4, as before: without this the exporter answers Prometheus's
+    /// preferred OpenMetrics, whose bucket bounds read le="1.0" instead of le="1" and which adds NAME_created samples,
+    /// changing label values and series that dashboards and recording rules already use.</summary>
+    private static void TextFormatOnly(IApplicationBuilder branch) => branch.Use((context, next) =>
+    {
+        context.Request.Headers.Remove("Accept");
+        return next(context);
+    });
 
     private static bool IsScrape(HttpContext context) =>
         context.Request.Path == Path && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method));
