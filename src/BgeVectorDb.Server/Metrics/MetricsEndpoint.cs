@@ -11,9 +11,9 @@ namespace BgeVectorDb.Server.Metrics;
 
 /// <summary>
 /// The Prometheus scrape endpoint on its own port: a second, minimal Kestrel application (HTTP/1.1 only, no
-/// configuration sources of its own) whose one route is OpenTelemetry's Prometheus exporter middleware
-/// (GET or HEAD /metrics, text format 0.0.4) over the host's <see cref="MeterProvider"/>. Scraping never shares the gRPC listener, its
-/// HTTP/2-only protocol, TLS or API keys. Bind it to loopback (default) or a private interface.
+/// configuration sources of its own) whose one route is OpenTelemetry's Prometheus exporter middleware (GET or HEAD
+/// /metrics, text format 0.0.4) over the host's <see cref="MeterProvider"/>. Scraping never shares the gRPC listener,
+/// its HTTP/2-only protocol, TLS or API keys. Bind it to loopback (default) or a private interface.
 /// </summary>
 internal sealed partial class MetricsEndpoint(IOptions<MetricsOptions> options, MeterProvider meterProvider, ILoggerFactory loggerFactory,
     IConfiguration configuration) : IHostedService, IAsyncDisposable
