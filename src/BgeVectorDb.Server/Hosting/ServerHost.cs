@@ -43,7 +43,7 @@ public static partial class ServerHost
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("BgeVectorDb.Server");
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         LogListening(logger, string.Join(", ", addresses));
-        app.Services.GetRequiredService<HealthServiceImpl>().SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
+        app.Services.GetRequiredService<ShutdownDrain>().SetHealth("", serving: true);
         await app.WaitForShutdownAsync();
         await app.DisposeAsync();
         return 0;
@@ -98,6 +98,8 @@ public static partial class ServerHost
             o.Interceptors.Add<ApiKeyInterceptor>();
             o.Interceptors.Add<MessageLimitInterceptor>();
             o.Interceptors.Add<ErrorMappingInterceptor>();
+            // Innermost: refuses calls once the shutdown started and ends those still running at its deadline.
+            o.Interceptors.Add<ShutdownInterceptor>();
         });
         builder.Services.AddGrpcReflection();
         // Requests protobuf cannot parse reach the interceptors (INVALID_ARGUMENT, counted) instead of UNKNOWN.
@@ -109,6 +111,9 @@ public static partial class ServerHost
             return health;
         });
         builder.Services.AddSingleton<ServerClock>();
+        builder.Services.AddSingleton<ShutdownDrain>();
+        // Its StoppingAsync runs before any hosted service stops: calls drain while Kestrel and the catalog still run.
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ShutdownDrain>());
         builder.Services.AddSingleton<ApiKeyInterceptor>();
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddSingleton(sp =>
@@ -160,13 +165,13 @@ internal sealed class EngineStartup(IServiceProvider services) : IHostedService
     {
         await services.GetRequiredService<ModelHost>().LoadDefaultsAsync(cancellationToken);
         var catalog = services.GetRequiredService<CollectionCatalog>();
-        var health = services.GetRequiredService<HealthServiceImpl>();
-        health.SetStatus(WritesService, HealthCheckResponse.Types.ServingStatus.Serving);
+        var health = services.GetRequiredService<ShutdownDrain>();
+        health.SetHealth(WritesService, serving: true);
         _watch = Task.Run(() => WatchWritesAsync(catalog, health, _stop.Token), CancellationToken.None);
     }
 
     /// <summary>Once a second: writes health follows the WALs (a broken one is reopened when space returns).</summary>
-    private static async Task WatchWritesAsync(CollectionCatalog catalog, HealthServiceImpl health, CancellationToken token)
+    private static async Task WatchWritesAsync(CollectionCatalog catalog, ShutdownDrain health, CancellationToken token)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
@@ -174,7 +179,7 @@ internal sealed class EngineStartup(IServiceProvider services) : IHostedService
             while (await timer.WaitForNextTickAsync(token))
             {
                 var blocked = catalog.WritesBlocked();
-                health.SetStatus(WritesService, blocked is null ? HealthCheckResponse.Types.ServingStatus.Serving : HealthCheckResponse.Types.ServingStatus.NotServing);
+                health.SetHealth(WritesService, serving: blocked is null);
             }
         }
         catch (OperationCanceledException)

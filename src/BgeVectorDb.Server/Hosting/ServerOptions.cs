@@ -22,7 +22,8 @@ public sealed class ServerOptions
     [Range(1024, int.MaxValue)]
     public int MaxReceiveMessageBytes { get; set; } = 64 * 1024 * 1024;
 
-    /// <summary>How long graceful shutdown waits for in-flight calls, in seconds. Default 30.</summary>
+    /// <summary>Graceful shutdown budget, in seconds (default 30): in-flight calls get all of it but a reserve (a quarter,
+    /// at most 5 s) for closing the catalog; calls still running then end with UNAVAILABLE (see ShutdownDrain).</summary>
     [Range(0, 3600)]
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 

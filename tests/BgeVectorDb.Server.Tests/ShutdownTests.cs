@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using BgeVectorDb.Protos.V1;
+using BgeVectorDb.Server.Tests.Infrastructure;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Xunit.Abstractions;
+
+namespace BgeVectorDb.Server.Tests;
+
+/// <summary>SIGTERM against a real server process with calls in flight: in-flight unary calls finish, new calls get
+/// UNAVAILABLE saying the server is shutting down, health turns NOT_SERVING at once, streams still open at the drain
+/// deadline end with UNAVAILABLE (never a reset), acked writes survive, and the process exits within
+/// Server:ShutdownTimeoutSeconds.</summary>
+public sealed class ShutdownTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("bgevdb-shutdown");
+    private readonly ITestOutputHelper _output;
+
+    public ShutdownTests(ITestOutputHelper output)
+    {
+        _output = output;
+        TestData.WriteTinyModels(ModelsFolder);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private string ModelsFolder => _dir.Sub("models");
+
+    private Dictionary<string, string> Settings(int shutdownTimeoutSeconds) => new()
+    {
+        ["Models:ModelsFolder"] = ModelsFolder,
+        ["Models:AllowDownload"] = "false",
+        ["Models:CacheFolder"] = _dir.Sub("cache"),
+        ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
+        ["Inference:RerankerModel"] = "none",
+        ["Server:ShutdownTimeoutSeconds"] = shutdownTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private static List<Document> Docs(string prefix, int count, int maxChars = 400)
+    {
+        var corpus = TestData.ReadCorpus(TestData.SciFact).Take(count).ToList();
+        return corpus.Select((c, i) => DurabilityTests.Doc($"{prefix}{i}", c.FullText.Length > maxChars ? c.FullText[..maxChars] : c.FullText, i)).ToList();
+    }
+
+    /// <summary>Sends new calls until one fails (the server saw the SIGTERM) and returns that failure.</summary>
+    private static async Task<RpcException> FirstRefusalAsync(ServerProcess server, TimeSpan within)
+    {
+        var collections = new Collections.CollectionsClient(server.Channel);
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await collections.ListCollectionsAsync(new ListCollectionsRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
+            }
+            catch (RpcException ex)
+            {
+                return ex;
+            }
+            Assert.True(sw.Elapsed < within, $"new calls still served {within} after SIGTERM\n{server.Output}");
+            await Task.Delay(20);
+        }
+    }
+
+    private static void AssertShuttingDown(RpcException ex, string what, ServerProcess server)
+    {
+        Assert.True(ex.StatusCode == StatusCode.Unavailable && ex.Status.Detail.Contains("shutting down", StringComparison.Ordinal),
+            $"{what}: expected UNAVAILABLE saying the server is shutting down, got {ex.StatusCode}: {ex.Status.Detail}\n{server.Output}");
+    }
+
+    [Fact]
+    public async Task An_inflight_unary_call_finishes_ok_while_calls_after_sigterm_get_unavailable()
+    {
+        const int Timeout = 20;
+        var data = _dir.Sub("data");
+        // One unary upsert of 2,000 whole SciFact documents: seconds of embedding even with the tiny model.
+        var docs = Docs("u", 2000, maxChars: 4000);
+        var settings = new Dictionary<string, string>(Settings(Timeout)) { ["Limits:MaxBatchSize"] = "2000" };
+        await using (var server = await ServerProcess.StartAsync(data, settings))
+        {
+            await new Collections.CollectionsClient(server.Channel).CreateCollectionAsync(new CreateCollectionRequest { Name = "s" });
+            var documents = new Documents.DocumentsClient(server.Channel);
+            var request = new UpsertRequest { Collection = "s" };
+            request.Documents.AddRange(docs);
+            var upsert = documents.UpsertAsync(request).ResponseAsync;
+            await Task.Delay(300);
+            Assert.False(upsert.IsCompleted, "the unary upsert finished before SIGTERM: make it bigger");
+
+            var sw = Stopwatch.StartNew();
+            var stopped = server.StopAsync(TimeSpan.FromSeconds(Timeout + 15));
+            var refusal = await FirstRefusalAsync(server, TimeSpan.FromSeconds(10));
+            AssertShuttingDown(refusal, "new call after SIGTERM", server);
+
+            var response = await upsert;   // started before the shutdown: completes normally
+            Assert.Equal((uint)docs.Count, response.Upserted);
+            _output.WriteLine($"the upsert finished {sw.Elapsed.TotalSeconds:F1} s after SIGTERM");
+            Assert.Equal(0, await stopped);
+            _output.WriteLine($"exited {sw.Elapsed.TotalSeconds:F1} s after SIGTERM");
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(Timeout), $"exit took {sw.Elapsed}, over the {Timeout} s shutdown timeout");
+        }
+        await using var restarted = await ServerProcess.StartAsync(data, settings);
+        var info = await new Collections.CollectionsClient(restarted.Channel).GetCollectionAsync(new GetCollectionRequest { Name = "s" });
+        Assert.Equal((ulong)docs.Count, info.DocumentCount);
+    }
+
+    [Fact]
+    public async Task A_streaming_ingest_open_across_sigterm_ends_with_unavailable_health_says_not_serving_and_acked_documents_survive()
+    {
+        const int Timeout = 8;
+        var data = _dir.Sub("data");
+        var docs = Docs("s", 1000);   // at one batch of 10 per 100 ms, still sending at the drain deadline
+        var acked = new HashSet<string>(StringComparer.Ordinal);
+        await using (var server = await ServerProcess.StartAsync(data, Settings(Timeout)))
+        {
+            await new Collections.CollectionsClient(server.Channel).CreateCollectionAsync(new CreateCollectionRequest { Name = "s" });
+            var health = new Health.HealthClient(server.Channel);
+            using var watch = health.Watch(new HealthCheckRequest());
+            Assert.True(await watch.ResponseStream.MoveNext());
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, watch.ResponseStream.Current.Status);
+
+            using var stream = new Documents.DocumentsClient(server.Channel).UpsertStream();
+            var sigterm = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var sent = 0;
+            // One batch of 10 every 100 ms until the server ends the call (the stream is never completed); the first 5
+            // batches before SIGTERM.
+            var writer = Task.Run(async () =>
+            {
+                try
+                {
+                    for (var b = 0; b * 10 < docs.Count; b++)
+                    {
+                        if (b == 5) await sigterm.Task;
+                        var request = new UpsertRequest { Collection = "s", BatchId = (ulong)b };
+                        request.Documents.AddRange(docs.Skip(b * 10).Take(10));
+                        await stream.RequestStream.WriteAsync(request);
+                        sent = b + 1;
+                        await Task.Delay(100);
+                    }
+                }
+                catch (Exception ex) when (ex is RpcException or InvalidOperationException or IOException)
+                {
+                    // The server ended the call: the reader sees how.
+                }
+            });
+            RpcException? ended = null;
+            var sw = new Stopwatch();
+            Task<int>? stopped = null;
+            try
+            {
+                while (await stream.ResponseStream.MoveNext())
+                {
+                    var ack = stream.ResponseStream.Current;
+                    foreach (var d in docs.Skip((int)ack.BatchId * 10).Take(10)) acked.Add(d.Id);
+                    if (ack.BatchId == 4 && stopped is null)
+                    {
+                        sw.Start();
+                        stopped = server.StopAsync(TimeSpan.FromSeconds(Timeout + 15));
+                        sigterm.SetResult();
+                    }
+                }
+            }
+            catch (RpcException ex)
+            {
+                ended = ex;
+            }
+            var streamEnded = sw.Elapsed;
+            await writer;
+            Assert.NotNull(stopped);
+            Assert.True(ended is not null, $"the stream ended with OK after {sent} batches, all sent: the server never ended it");
+            AssertShuttingDown(ended!, "stream open across SIGTERM", server);
+            _output.WriteLine($"stream ended {streamEnded.TotalSeconds:F1} s after SIGTERM with {acked.Count} documents acked of {sent * 10} sent");
+            Assert.True(streamEnded < TimeSpan.FromSeconds(Timeout), $"stream ended {streamEnded} after SIGTERM, past the {Timeout} s timeout");
+            // The drain deadline is the timeout less a quarter of it (the reserve for closing the catalog): 6 s here.
+            Assert.True(streamEnded > TimeSpan.FromSeconds(5), $"stream ended {streamEnded} after SIGTERM, before the drain deadline");
+            Assert.True(acked.Count > 50, $"no batch acked after SIGTERM ({acked.Count}): the open stream was cut at once, not drained");
+
+            // Health said NOT_SERVING as soon as the shutdown started, then its watch ended the same way.
+            var statuses = new List<HealthCheckResponse.Types.ServingStatus>();
+            RpcException? watchEnded = null;
+            try
+            {
+                while (await watch.ResponseStream.MoveNext()) statuses.Add(watch.ResponseStream.Current.Status);
+            }
+            catch (RpcException ex)
+            {
+                watchEnded = ex;
+            }
+            Assert.Equal([HealthCheckResponse.Types.ServingStatus.NotServing], statuses);
+            Assert.True(watchEnded is not null, "the health watch ended with OK");
+            AssertShuttingDown(watchEnded!, "health watch", server);
+
+            Assert.Equal(0, await stopped!);
+            _output.WriteLine($"exited {sw.Elapsed.TotalSeconds:F1} s after SIGTERM");
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(Timeout), $"exit took {sw.Elapsed}, over the {Timeout} s shutdown timeout");
+        }
+        await using var restarted = await ServerProcess.StartAsync(data, Settings(Timeout));
+        var get = new GetDocumentsRequest { Collection = "s" };
+        get.Ids.AddRange(acked);
+        var found = await new Documents.DocumentsClient(restarted.Channel).GetDocumentsAsync(get);
+        Assert.Empty(found.MissingIds);
+        Assert.Equal(acked.Count, found.Documents.Count);
+    }
+
+    [Fact]
+    public async Task Health_check_reports_not_serving_as_soon_as_sigterm_arrives()
+    {
+        const int Timeout = 8;
+        await using var server = await ServerProcess.StartAsync(_dir.Sub("data"), Settings(Timeout));
+        var health = new Health.HealthClient(server.Channel);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
+        // An open stream keeps the server draining, so it is still there to answer.
+        using var stream = new Documents.DocumentsClient(server.Channel).UpsertStream();
+        var stopped = server.StopAsync(TimeSpan.FromSeconds(Timeout + 15));
+        var sw = Stopwatch.StartNew();
+        HealthCheckResponse.Types.ServingStatus status;
+        do
+        {
+            status = (await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(5))).Status;
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"health still {status} 3 s after SIGTERM\n{server.Output}");
+        }
+        while (status == HealthCheckResponse.Types.ServingStatus.Serving);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, status);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing,
+            (await health.CheckAsync(new HealthCheckRequest { Service = "bgevectordb.v1.Documents" })).Status);
+        await stream.RequestStream.CompleteAsync();
+        Assert.Equal(0, await stopped);
+    }
+}
