@@ -25,6 +25,7 @@ public sealed class StartupTests
         Assert.Contains(dir.Sub("cache"), output);
         Assert.Contains("127.0.0.1:9", output);
         Assert.Contains("bgevdb models synth", output);
+        Assert.Contains("bgevdb models pull nuget:", output);
     }
 
     [Fact]

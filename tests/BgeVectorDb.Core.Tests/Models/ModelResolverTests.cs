@@ -164,6 +164,7 @@ public sealed class ModelResolverTests : IDisposable
         Assert.Contains(Path.Combine(_scope.Cache, "someone--missing-model"), e.Message);
         Assert.Contains(_scope.Hub.Endpoint, e.Message);
         Assert.Contains("bgevdb models synth", e.Message);
+        Assert.Contains("bgevdb models pull nuget:", e.Message);
         Assert.Equal(HubFailure.NotFound, Assert.IsType<ModelDownloadException>(e.InnerException).Failure);
     }
 
