@@ -1,3 +1,4 @@
+using BgeVectorDb.Core.Beir;
 using BgeVectorDb.Protos.V1;
 using BgeVectorDb.Server.Tests.Infrastructure;
 using Grpc.Core;
@@ -80,7 +81,7 @@ public sealed class DurabilityTests : IDisposable
     [Fact]
     public async Task Kill_9_during_streaming_ingest_loses_no_acked_document_and_invents_none()
     {
-        var corpus = TestData.ReadCorpus(TestData.SciFact).Take(3000).ToList();
+        var corpus = BeirReader.ReadCorpus(SharedData.SciFact).Take(3000).ToList();
         var data = _dir.Sub("data");
         var sent = new Dictionary<string, Document>(StringComparer.Ordinal);
         var ackedAll = new HashSet<string>(StringComparer.Ordinal);

@@ -1,3 +1,4 @@
+using BgeVectorDb.Core.Beir;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Protos.V1;
@@ -55,7 +56,7 @@ public sealed class EndToEndTests(ModelServerFixture fixture) : IClassFixture<Mo
         Assert.Equal(32u, created.Config.Dimension);
         Assert.Equal("Represent this sentence for searching relevant passages: ", created.Config.QueryInstruction);
 
-        var corpus = TestData.ReadCorpus(TestData.SciFact).Take(DocCount).ToList();
+        var corpus = BeirReader.ReadCorpus(SharedData.SciFact).Take(DocCount).ToList();
         using (var stream = DocumentsClient.UpsertStream())
         {
             var batches = corpus.Chunk(100).Select((chunk, i) =>
@@ -86,7 +87,7 @@ public sealed class EndToEndTests(ModelServerFixture fixture) : IClassFixture<Mo
         Assert.Equal((ulong)DocCount, stats.DocumentCount);
 
         // Text query with rerank over 100 candidates.
-        var query = TestData.ReadQueries(TestData.SciFact).First().Text;
+        var query = BeirReader.ReadQueries(SharedData.SciFact).First().Text;
         var result = await SearchClient.SearchAsync(new SearchRequest
         {
             Collection = "scifact",

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using BgeVectorDb.Core.Beir;
 using BgeVectorDb.Protos.V1;
 using BgeVectorDb.Server.Tests.Infrastructure;
 using Grpc.Core;
@@ -37,13 +38,13 @@ public sealed class BoundedQueueServerFixture : IAsyncLifetime
         });
         await new Collections.CollectionsClient(Server.Channel).CreateCollectionAsync(new CreateCollectionRequest { Name = Collection });
         var documents = new Documents.DocumentsClient(Server.Channel);
-        foreach (var chunk in TestData.ReadCorpus(TestData.SciFact).Take(DocumentCount).Chunk(150))
+        foreach (var chunk in BeirReader.ReadCorpus(SharedData.SciFact).Take(DocumentCount).Chunk(150))
         {
             var request = new UpsertRequest { Collection = Collection };
             request.Documents.Add(chunk.Select(d => new Document { Id = d.Id, Text = d.FullText }));
             await documents.UpsertAsync(request);
         }
-        Query = TestData.ReadQueries(TestData.SciFact).First().Text;
+        Query = BeirReader.ReadQueries(SharedData.SciFact).First().Text;
     }
 
     public async Task DisposeAsync()

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BgeVectorDb.Cli;
+using BgeVectorDb.Core.Beir;
 using BgeVectorDb.Protos.V1;
 using BgeVectorDb.Server.Tests.Cli;
 using BgeVectorDb.Server.Tests.Infrastructure;
@@ -31,7 +32,7 @@ public sealed class SnapshotTests : IDisposable
     [Fact]
     public async Task Snapshot_during_ingest_restores_into_a_second_server_with_exactly_the_writes_before_its_checkpoint()
     {
-        var corpus = TestData.ReadCorpus(TestData.SciFact).Take(400).ToList();
+        var corpus = BeirReader.ReadCorpus(SharedData.SciFact).Take(400).ToList();
         var sent = new Dictionary<string, Document>(StringComparer.Ordinal);
         var batches = corpus.Chunk(10).Select((chunk, b) => chunk.Select((c, j) =>
         {

@@ -10,36 +10,15 @@ namespace BgeVectorDb.Core.Tests.Storage;
 public sealed class DiskFullTests : IDisposable
 {
     private const int Dim = 8;
-    private readonly string _mount = Path.Combine(Path.GetTempPath(), "bgevdb-diskfull-" + Guid.NewGuid().ToString("N"));
+    private readonly TmpfsMount _mount = new("bgevdb-diskfull");
     private readonly ITestOutputHelper _output;
-    private bool _mounted;
 
     public DiskFullTests(ITestOutputHelper output)
     {
         _output = output;
-        Directory.CreateDirectory(_mount);
     }
 
-    public void Dispose()
-    {
-        if (_mounted) Run("umount", "-l", _mount);
-        Directory.Delete(_mount, recursive: true);
-    }
-
-    private static (int Code, string Output) Run(string file, params string[] args)
-    {
-        try
-        {
-            using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-            var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            return (p.ExitCode, output);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (-1, ex.Message);
-        }
-    }
+    public void Dispose() => _mount.Dispose();
 
     private static Document[] Batch(int from, int count, string text) =>
         Enumerable.Range(from, count).Select(i => DurableCatalogTests.Doc(i) with { Text = $"{i} {text}" }).ToArray();
@@ -54,14 +33,12 @@ public sealed class DiskFullTests : IDisposable
     public async Task A_checkpoint_and_a_snapshot_that_run_out_of_space_fail_with_resource_exhausted_instead_of_hanging()
     {
         // 48 MiB: once space returns, two kept checkpoints (a 4 MiB hash index each) and a snapshot copy must fit.
-        var (code, output) = Run("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", _mount);
-        if (code != 0)
+        if (!_mount.TryMount("48m", out var why))
         {
-            _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({output.Trim()}); run as root to exercise a full disk");
+            _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({why}); run as root to exercise a full disk");
             return;
         }
-        _mounted = true;
-        var data = Path.Combine(_mount, "data");
+        var data = Path.Combine(_mount.Path, "data");
         var text = new string('y', 4000);
         var ids = new List<string>();
         var bound = TimeSpan.FromSeconds(8);
@@ -75,8 +52,8 @@ public sealed class DiskFullTests : IDisposable
                 ids.AddRange(batch.Select(d => d.Id));
             }
             Assert.Null(c.Wal!.Broken);
-            var filler = Path.Combine(_mount, "filler");
-            var free = new DriveInfo(_mount).AvailableFreeSpace;
+            var filler = Path.Combine(_mount.Path, "filler");
+            var free = new DriveInfo(_mount.Path).AvailableFreeSpace;
             File.WriteAllBytes(filler, new byte[Math.Max(0, free - (256 << 10))]);   // leave 256 KiB: less than the checkpoint needs
 
             var started = Stopwatch.GetTimestamp();
@@ -118,21 +95,19 @@ public sealed class DiskFullTests : IDisposable
     [Fact]
     public async Task Writes_on_a_full_disk_fail_with_resource_exhausted_and_resume_when_space_returns_without_losing_acked_writes()
     {
-        var (code, output) = Run("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", _mount);
-        if (code != 0)
+        if (!_mount.TryMount("16m", out var why))
         {
-            _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({output.Trim()}); run as root to exercise a full disk");
+            _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({why}); run as root to exercise a full disk");
             return;
         }
-        _mounted = true;
-        var data = Path.Combine(_mount, "data");
+        var data = Path.Combine(_mount.Path, "data");
         var text = new string('x', 4000);
         var acked = new HashSet<string>(StringComparer.Ordinal);
         await using (var catalog = DurableCatalogTests.OpenCatalog(data))
         {
             var c = catalog.Create(new CollectionSpec("full", "none", Dim));
-            var filler = Path.Combine(_mount, "filler");
-            var free = new DriveInfo(_mount).AvailableFreeSpace;
+            var filler = Path.Combine(_mount.Path, "filler");
+            var free = new DriveInfo(_mount.Path).AvailableFreeSpace;
             File.WriteAllBytes(filler, new byte[Math.Max(0, free - (2 << 20))]);   // leave about 2 MiB
             EngineException? full = null;
             for (var b = 0; b < 400 && full is null; b++)

@@ -15,12 +15,9 @@ public sealed class DurableCatalogTests : IDisposable
 {
     private const int Dim = 8;
     private static readonly StorageOptions NoTimers = new() { CheckpointIntervalSeconds = 0, CheckpointEveryWrites = 0, CheckpointOnShutdown = false };
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bgevdb-store-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _dir = new("bgevdb-store", create: false);
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _dir.Dispose();
 
     internal static CollectionCatalog OpenCatalog(string dir, StorageOptions? storage = null, ILogger? logger = null) =>
         CollectionCatalog.Open(dir, FixedModelProvider.None, new EngineLimits(), logger ?? NullLogger.Instance, storage ?? NoTimers);
@@ -54,13 +51,13 @@ public sealed class DurableCatalogTests : IDisposable
         }
     }
 
-    private string CollectionDir(string name) => Path.Combine(_dir, "collections", name);
+    private string CollectionDir(string name) => Path.Combine(_dir.Path, "collections", name);
 
     [Fact]
     public async Task Checkpoint_then_reopen_gives_identical_search_results_and_replays_nothing()
     {
         string before;
-        await using (var catalog = OpenCatalog(_dir))
+        await using (var catalog = OpenCatalog(_dir.Path))
         {
             var c = catalog.Create(new CollectionSpec("a", "none", Dim));
             await Fill(c, 0, 400);
@@ -73,7 +70,7 @@ public sealed class DurableCatalogTests : IDisposable
             before = Results(c);
         }
         var logger = new ListLogger();
-        await using (var catalog = OpenCatalog(_dir, logger: logger))
+        await using (var catalog = OpenCatalog(_dir.Path, logger: logger))
         {
             var c = catalog.Get("a");
             Assert.Equal(418, c.Count);
@@ -90,7 +87,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task Writes_after_a_checkpoint_are_replayed_from_the_wal_and_later_checkpoints_are_incremental()
     {
-        await using (var catalog = OpenCatalog(_dir))
+        await using (var catalog = OpenCatalog(_dir.Path))
         {
             var c = catalog.Create(new CollectionSpec("a", "none", Dim));
             await Fill(c, 0, 300);
@@ -103,7 +100,7 @@ public sealed class DurableCatalogTests : IDisposable
             await c.DeleteAsync(["doc-6"]);
         }
         var logger = new ListLogger();
-        await using var reopened = OpenCatalog(_dir, logger: logger);
+        await using var reopened = OpenCatalog(_dir.Path, logger: logger);
         var r = reopened.Get("a");
         Assert.Equal(348, r.Count);
         Assert.Contains(logger.Lines, l => l.Contains("loaded checkpoint 2", StringComparison.Ordinal));
@@ -129,7 +126,7 @@ public sealed class DurableCatalogTests : IDisposable
     public async Task Hnsw_graph_survives_incremental_checkpoints_with_deletes_and_reopens_link_for_link_without_rebuild()
     {
         string graph, results;
-        await using (var catalog = OpenCatalog(_dir))
+        await using (var catalog = OpenCatalog(_dir.Path))
         {
             var c = catalog.Create(new CollectionSpec("h", "none", Dim));
             Assert.Equal("hnsw", c.Index.Kind);
@@ -142,7 +139,7 @@ public sealed class DurableCatalogTests : IDisposable
             graph = Graph(c);
             results = Results(c);
         }
-        await using var reopened = OpenCatalog(_dir);
+        await using var reopened = OpenCatalog(_dir.Path);
         var r = reopened.Get("h");
         Assert.Equal(graph, Graph(r));
         Assert.Equal(results, Results(r));
@@ -151,13 +148,13 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task Graceful_close_checkpoints_so_restart_replays_nothing()
     {
-        await using (var catalog = OpenCatalog(_dir, NoTimers with { CheckpointOnShutdown = true }))
+        await using (var catalog = OpenCatalog(_dir.Path, NoTimers with { CheckpointOnShutdown = true }))
         {
             var c = catalog.Create(new CollectionSpec("a", "none", Dim));
             await Fill(c, 0, 120);
         }
         var logger = new ListLogger();
-        await using var reopened = OpenCatalog(_dir, logger: logger);
+        await using var reopened = OpenCatalog(_dir.Path, logger: logger);
         Assert.Equal(120, reopened.Get("a").Count);
         Assert.Contains(logger.Lines, l => l.Contains("replayed 0 log entries", StringComparison.Ordinal));
     }
@@ -165,7 +162,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task Write_count_trigger_checkpoints_and_truncates_the_wal()
     {
-        await using var catalog = OpenCatalog(_dir, NoTimers with { CheckpointEveryWrites = 100, KeepWholeWal = false });
+        await using var catalog = OpenCatalog(_dir.Path, NoTimers with { CheckpointEveryWrites = 100, KeepWholeWal = false });
         var c = catalog.Create(new CollectionSpec("a", "none", Dim));
         var begin = c.Wal!.BeginPosition;
         for (var round = 0; round < 4; round++)
@@ -182,7 +179,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task Corrupt_newest_checkpoint_falls_back_to_the_previous_one_without_losing_writes()
     {
-        await using (var catalog = OpenCatalog(_dir))
+        await using (var catalog = OpenCatalog(_dir.Path))
         {
             var c = catalog.Create(new CollectionSpec("a", "none", Dim));
             await Fill(c, 0, 100);
@@ -199,7 +196,7 @@ public sealed class DurableCatalogTests : IDisposable
         File.WriteAllBytes(victim, bytes);
 
         var logger = new ListLogger();
-        await using var reopened = OpenCatalog(_dir, logger: logger);
+        await using var reopened = OpenCatalog(_dir.Path, logger: logger);
         var r = reopened.Get("a");
         Assert.Equal(210, r.Count);
         Assert.Contains(logger.Lines, l => l.Contains("is unusable", StringComparison.Ordinal) && l.Contains("corrupt", StringComparison.Ordinal));
@@ -209,7 +206,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task No_usable_checkpoint_over_a_truncated_wal_refuses_only_that_collection()
     {
-        await using (var catalog = OpenCatalog(_dir, NoTimers with { KeepWholeWal = false }))
+        await using (var catalog = OpenCatalog(_dir.Path, NoTimers with { KeepWholeWal = false }))
         {
             var c = catalog.Create(new CollectionSpec("a", "none", Dim));
             await Fill(c, 0, 100);
@@ -227,7 +224,7 @@ public sealed class DurableCatalogTests : IDisposable
             File.WriteAllBytes(path, bytes);
         }
         var logger = new ListLogger();
-        await using (var reopened = OpenCatalog(_dir, logger: logger))
+        await using (var reopened = OpenCatalog(_dir.Path, logger: logger))
         {
             Assert.Equal(10, reopened.Get("b").Count);
             var ex = Assert.Throws<EngineException>(() => reopened.Get("a"));
@@ -237,7 +234,7 @@ public sealed class DurableCatalogTests : IDisposable
             Assert.Equal(EngineErrorKind.AlreadyExists, Assert.Throws<EngineException>(() => reopened.Create(new CollectionSpec("a", "none", Dim))).Kind);
         }
         // Still refused (not dropped) on the next start; deleting it removes its files.
-        await using (var again = OpenCatalog(_dir))
+        await using (var again = OpenCatalog(_dir.Path))
         {
             Assert.Contains("a", again.Failed.Keys);
             Assert.True(Directory.Exists(CollectionDir("a")));
@@ -250,7 +247,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task Statistics_report_the_checkpoint_position_and_every_file_of_the_collection()
     {
-        await using var catalog = OpenCatalog(_dir);
+        await using var catalog = OpenCatalog(_dir.Path);
         var c = catalog.Create(new CollectionSpec("s", "none", Dim));
         await Fill(c, 0, 100);
         var before = c.GetStatistics();
@@ -284,7 +281,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task A_flipped_bit_in_the_store_log_is_rebuilt_from_the_wal_and_every_acked_document_is_back()
     {
-        await using (var catalog = OpenCatalog(_dir))
+        await using (var catalog = OpenCatalog(_dir.Path))
         {
             var c = catalog.Create(new CollectionSpec("bit", "none", Dim));
             await Fill(c, 0, 200);
@@ -303,7 +300,7 @@ public sealed class DurableCatalogTests : IDisposable
         File.WriteAllBytes(log, bytes);
 
         var logger = new ListLogger();
-        await using var reopened = OpenCatalog(_dir, logger: logger);
+        await using var reopened = OpenCatalog(_dir.Path, logger: logger);
         Assert.Empty(reopened.Failed);
         var r = reopened.Get("bit");
         Assert.Equal(310, r.Count);
@@ -316,7 +313,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task Deleting_a_collection_removes_its_files_and_the_catalog_entry()
     {
-        await using (var catalog = OpenCatalog(_dir))
+        await using (var catalog = OpenCatalog(_dir.Path))
         {
             var c = catalog.Create(new CollectionSpec("gone", "none", Dim));
             await Fill(c, 0, 20);
@@ -325,7 +322,7 @@ public sealed class DurableCatalogTests : IDisposable
             await catalog.DeleteAsync("gone");
             Assert.False(Directory.Exists(CollectionDir("gone")));
         }
-        await using var reopened = OpenCatalog(_dir);
+        await using var reopened = OpenCatalog(_dir.Path);
         Assert.Empty(reopened.List());
     }
 
