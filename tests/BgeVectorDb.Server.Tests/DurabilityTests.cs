@@ -24,16 +24,9 @@ public sealed class DurabilityTests : IDisposable
 
     private string ModelsFolder => _dir.Sub("models");
 
-    private Dictionary<string, string> Settings(int checkpointEveryWrites = 150) => new()
-    {
-        ["Models:ModelsFolder"] = ModelsFolder,
-        ["Models:AllowDownload"] = "false",
-        ["Models:CacheFolder"] = _dir.Sub("cache"),
-        ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
-        ["Inference:RerankerModel"] = "none",
-        ["Storage:CheckpointEveryWrites"] = checkpointEveryWrites.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Storage:CheckpointIntervalSeconds"] = "1",
-    };
+    private Dictionary<string, string> Settings(int checkpointEveryWrites = 150) => ServerSettings.TinyModels(_dir, reranker: "none",
+        ("Storage:CheckpointEveryWrites", checkpointEveryWrites.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("Storage:CheckpointIntervalSeconds", "1"));
 
     internal static int Trials => int.TryParse(Environment.GetEnvironmentVariable("BGE_CRASH_TRIALS"), out var n) && n > 0 ? n : 3;
 

@@ -8,35 +8,10 @@ using Grpc.Core;
 namespace BgeVectorDb.Server.Tests;
 
 /// <summary>One real server with the tiny synthetic BGE-shaped models: SciFact in, reranked hits out.</summary>
-public sealed class ModelServerFixture : IAsyncLifetime
+public sealed class ModelServerFixture() : TempServer("bgevdb-e2e", tinyModels: true)
 {
-    public TempDirectory Dir { get; } = new("bgevdb-e2e");
-
-    public ServerProcess Server { get; private set; } = null!;
-
-    public string ModelsFolder => Dir.Sub("models");
-
-    public Dictionary<string, string> Settings => new()
-    {
-        ["Models:ModelsFolder"] = ModelsFolder,
-        ["Models:AllowDownload"] = "false",
-        ["Models:CacheFolder"] = Dir.Sub("cache"),
-        ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
-        ["Inference:RerankerModel"] = TestData.RerankerModelId,
-        ["Inference:ExecutionProvider"] = "auto",
-    };
-
-    public async Task InitializeAsync()
-    {
-        TestData.WriteTinyModels(ModelsFolder);
-        Server = await ServerProcess.StartAsync(Dir.Sub("data"), Settings);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Server.DisposeAsync();
-        Dir.Dispose();
-    }
+    protected override IReadOnlyDictionary<string, string> Settings =>
+        ServerSettings.TinyModels(Dir, TestData.RerankerModelId, ("Inference:ExecutionProvider", "auto"));
 }
 
 public sealed class EndToEndTests(ModelServerFixture fixture) : IClassFixture<ModelServerFixture>

@@ -7,17 +7,11 @@ namespace BgeVectorDb.Server.Tests;
 /// <summary>The metrics endpoint as an HTTP server (vectors-only server, no models) and its start-up checks.</summary>
 public sealed class MetricsEndpointTests
 {
-    private static Dictionary<string, string> NoModels() => new()
-    {
-        ["Inference:EmbeddingModel"] = "none",
-        ["Inference:RerankerModel"] = "none",
-    };
-
     [Fact]
     public async Task Serves_metrics_on_get_and_head_404_elsewhere_405_for_other_methods()
     {
         using var dir = new TempDirectory();
-        await using var server = await ServerProcess.StartAsync(dir.Sub("data"), NoModels());
+        await using var server = await ServerProcess.StartAsync(dir.Sub("data"), ServerSettings.NoModels());
         using var http = new HttpClient();
         var root = server.MetricsAddress[..^"/metrics".Length];
         using var missing = await http.GetAsync(root + "/nope");
@@ -36,7 +30,7 @@ public sealed class MetricsEndpointTests
     public async Task Metrics_can_be_turned_off()
     {
         using var dir = new TempDirectory();
-        var settings = NoModels();
+        var settings = ServerSettings.NoModels();
         settings["Metrics:Enabled"] = "false";
         await using var server = await ServerProcess.StartAsync(dir.Sub("data"), settings);
         Assert.Equal("", server.MetricsAddress);
@@ -47,7 +41,7 @@ public sealed class MetricsEndpointTests
     public async Task A_bad_or_busy_metrics_address_stops_the_start_with_a_message()
     {
         using var dir = new TempDirectory();
-        var bad = NoModels();
+        var bad = ServerSettings.NoModels();
         bad["Metrics:Listen"] = "not-an-address";
         var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data1"), bad, TimeSpan.FromSeconds(90));
         Assert.NotEqual(0, exitCode);
@@ -56,7 +50,7 @@ public sealed class MetricsEndpointTests
         using var busy = new TcpListener(IPAddress.Loopback, 0);
         busy.Start();
         var port = ((IPEndPoint)busy.LocalEndpoint).Port;
-        var taken = NoModels();
+        var taken = ServerSettings.NoModels();
         taken["Metrics:Listen"] = $"127.0.0.1:{port}";
         (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data2"), taken, TimeSpan.FromSeconds(90));
         Assert.NotEqual(0, exitCode);
@@ -68,7 +62,7 @@ public sealed class MetricsEndpointTests
     public async Task A_second_server_with_the_default_metrics_address_falls_back_to_a_free_port()
     {
         using var dir = new TempDirectory();
-        var settings = NoModels();
+        var settings = ServerSettings.NoModels();
         settings["Metrics:Listen"] = ServerProcess.Unset;   // the default 127.0.0.1:9464
         await using var first = await ServerProcess.StartAsync(dir.Sub("data1"), settings);
         await using var second = await ServerProcess.StartAsync(dir.Sub("data2"), settings);

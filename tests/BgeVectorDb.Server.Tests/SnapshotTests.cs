@@ -20,14 +20,7 @@ public sealed class SnapshotTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private Dictionary<string, string> Settings => new()
-    {
-        ["Models:ModelsFolder"] = _dir.Sub("models"),
-        ["Models:AllowDownload"] = "false",
-        ["Models:CacheFolder"] = _dir.Sub("cache"),
-        ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
-        ["Inference:RerankerModel"] = "none",
-    };
+    private Dictionary<string, string> Settings => ServerSettings.TinyModels(_dir, reranker: "none");
 
     [Fact]
     public async Task Snapshot_during_ingest_restores_into_a_second_server_with_exactly_the_writes_before_its_checkpoint()
