@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using BgeVectorDb.Core.Beir;
-using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Index.Hnsw;
 using BgeVectorDb.Core.Inference;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Synthetic;
 
 namespace BgeVectorDb.Bench;
@@ -433,8 +433,8 @@ internal static class AnnBenchmark
         for (var i = 0; i < texts.Length; i += 256) data.AddRange(await embedder.EmbedDocumentsAsync(texts[i..Math.Min(texts.Length, i + 256)]));
         var queries = await embedder.EmbedDocumentsAsync(queryTexts);
         Console.WriteLine($"embedded in {sw.Elapsed.TotalSeconds:F0} s");
-        foreach (var v in data) Core.Index.VectorMath.NormalizeInPlace(v);
-        foreach (var v in queries) Core.Index.VectorMath.NormalizeInPlace(v);
+        foreach (var v in data) Core.Primitives.VectorMath.NormalizeInPlace(v);
+        foreach (var v in queries) Core.Primitives.VectorMath.NormalizeInPlace(v);
         WriteVectors(cacheData, [.. data]);
         WriteVectors(cacheQueries, queries);
         return ([.. data], queries);

@@ -1,4 +1,4 @@
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
 
 namespace BgeVectorDb.Bench;
 

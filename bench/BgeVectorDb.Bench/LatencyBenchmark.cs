@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Inference.Batching;
 using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Core.Search;
 using BgeVectorDb.Synthetic;

@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
+using BgeVectorDb.Common.Errors;
+using BgeVectorDb.Common.Mining;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Mining;
 using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Synthetic;
 using Microsoft.Extensions.Logging.Abstractions;

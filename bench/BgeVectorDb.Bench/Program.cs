@@ -6,6 +6,7 @@ var commands = new Dictionary<string, (string Help, Func<string[], Task<int>> Ru
     ["embed"] = ("embedding throughput: BgeEmbedder vs a raw ONNX Runtime loop over the same batches", EmbedBenchmark.RunAsync),
     ["ann"] = ("ANN: our HNSW vs native hnswlib, python3-hnswlib and faiss HNSW (recall@10, QPS per ef, build time, bytes/vector)", AnnBenchmark.RunAsync),
     ["kernels"] = ("BenchmarkDotNet: HNSW distance kernels vs TensorPrimitives.Dot at 384/768/1024 dimensions", KernelBenchmarks.RunAsync),
+    ["vectormath"] = ("BenchmarkDotNet: VectorMath's two L2 normalisations (double scalar vs float TensorPrimitives) at 384/768/1024 dimensions", VectorMathBenchmarks.RunAsync),
     ["durability"] = ("durable ingest (WAL, group commit) vs durability off: throughput ratio, vectors supplied", DurabilityBenchmark.RunAsync),
     ["recovery"] = ("recovery time and memory after reopening an N x 384 collection; bytes on disk per vector", RecoveryBenchmark.RunAsync),
     ["mining-throughput"] = ("hard-negative mining queries/s on SciFact train, without and with the cross-encoder filter", MiningBenchmark.RunAsync),

@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Core.Search;
 using BgeVectorDb.Evaluation;

@@ -1,8 +1,8 @@
 using System.Globalization;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
-using BgeVectorDb.Core.Errors;
-using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Reranking;
 
 namespace BgeVectorDb.Bench;

@@ -16,7 +16,7 @@ public sealed record GaussianMixture(int Dimension, int Clusters = 64, double Sp
     public float[][] Generate(int count, int stream = 0)
     {
         var (centres, scales) = Components();
-        var rng = new Random(HashCode.Combine(Seed, stream, 0x5eed));
+        var rng = new Random(StreamSeed(Seed, stream));
         var result = new float[count][];
         for (var n = 0; n < count; n++)
         {
@@ -34,6 +34,16 @@ public sealed record GaussianMixture(int Dimension, int Clusters = 64, double Sp
             result[n] = v;
         }
         return result;
+    }
+
+    /// <summary>The stream's seed from (seed, stream) by splitmix64: the same in every process
+    /// (HashCode.Combine is randomised per process).</summary>
+    private static int StreamSeed(int seed, int stream)
+    {
+        var z = ((ulong)(uint)seed << 32 | (uint)stream) ^ 0x5EED_9E37_79B9_7F4AUL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((z ^ (z >> 31)) & int.MaxValue);
     }
 
     private (double[][] Centres, double[][] Scales) Components()

@@ -1,4 +1,4 @@
-using BgeVectorDb.Core.Models;
+using BgeVectorDb.Common.Models;
 using BgeVectorDb.Synthetic.Internal;
 using BgeVectorDb.Synthetic.Onnx;
 using Google.Protobuf;

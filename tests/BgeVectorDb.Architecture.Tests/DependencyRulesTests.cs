@@ -1,15 +1,14 @@
 using System.Reflection;
+using BgeVectorDb.Common.Models;
 using BgeVectorDb.Core.Collections;
-using BgeVectorDb.Core.Models;
 
 namespace BgeVectorDb.Architecture.Tests;
 
 /// <summary>
 /// The engine stays free of transport types and the CLI stays small: checked on the assembly references
 /// the compiler recorded (an assembly appears there only when code uses one of its types), following
-/// references into the project's own BgeVectorDb.* assemblies.
-/// Not checked yet: Core's Index/ and Storage/ namespaces use Collections/ types today (a cycle another
-/// step of the structural refactor removes); add that rule once it holds.
+/// references into the project's own BgeVectorDb.* assemblies. Inside Core, the layering of namespaces is checked
+/// on metadata and IL (<see cref="NamespaceDependencies"/>): Index and Storage sit below Collections.
 /// </summary>
 public sealed class DependencyRulesTests
 {
@@ -42,6 +41,19 @@ public sealed class DependencyRulesTests
     }
 
     [Fact]
+    public void Common_types_live_in_common_namespaces()
+    {
+        // The project's types in Common (compiler-emitted attributes aside) are under BgeVectorDb.Common, so a
+        // namespace never spans two assemblies.
+        var misplaced = Common.GetTypes()
+            .Where(t => t.Namespace is { } ns && ns.StartsWith("BgeVectorDb.", StringComparison.Ordinal)
+                && !ns.StartsWith("BgeVectorDb.Common.", StringComparison.Ordinal))
+            .Select(t => t.FullName).ToList();
+        Assert.Empty(misplaced);
+        Assert.Equal("BgeVectorDb.Common.Models", typeof(ModelCatalog).Namespace);
+    }
+
+    [Fact]
     public void Cli_does_not_reference_core_onnx_runtime_or_faster()
     {
         Assert.Empty(Violations(Cli, ["BgeVectorDb.Core", "Microsoft.ML.OnnxRuntime", "FASTER"]));
@@ -53,6 +65,27 @@ public sealed class DependencyRulesTests
         // The walker sees a reference that exists (Core uses Common), so the empty results above mean absent.
         var violations = Violations(Core, ["BgeVectorDb.Common"]);
         Assert.Equal(["BgeVectorDb.Core -> BgeVectorDb.Common"], violations);
+    }
+
+    [Fact]
+    public void Core_index_and_storage_do_not_use_collections()
+    {
+        var violations = NamespaceDependencies.Violations(Core, ["BgeVectorDb.Core.Index", "BgeVectorDb.Core.Storage"], "BgeVectorDb.Core.Collections");
+        Assert.True(violations.Count == 0, "Index/Storage use Collections types:\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void A_forbidden_namespace_use_is_reported_with_the_using_type()
+    {
+        // Uses that exist: Collections builds on Index and Storage (fields, calls), so the empty result above means absent.
+        var collections = NamespaceDependencies.Violations(Core, ["BgeVectorDb.Core.Collections"], "BgeVectorDb.Core.Index");
+        Assert.Contains("BgeVectorDb.Core.Collections.Collection -> BgeVectorDb.Core.Index.Hnsw.HnswIndex", collections);
+        Assert.Contains("BgeVectorDb.Core.Collections.Collection -> BgeVectorDb.Core.Storage.IWriteAheadLog",
+            NamespaceDependencies.Violations(Core, ["BgeVectorDb.Core.Collections"], "BgeVectorDb.Core.Storage"));
+        // A use only inside a lambda body (compiled into a nested closure type) counts for the outer type.
+        Assert.Equal(["BgeVectorDb.Architecture.Tests.Fixtures.Lower.Part -> BgeVectorDb.Architecture.Tests.Fixtures.Upper.Widget"],
+            NamespaceDependencies.Violations(typeof(Fixtures.Lower.Part).Assembly, ["BgeVectorDb.Architecture.Tests.Fixtures.Lower"],
+                "BgeVectorDb.Architecture.Tests.Fixtures.Upper"));
     }
 
     /// <summary>References of <paramref name="root"/> and of the BgeVectorDb.* assemblies it reaches whose names

@@ -1,5 +1,5 @@
-using BgeVectorDb.Core.Beir;
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Beir;
+using BgeVectorDb.Common.Errors;
 
 namespace BgeVectorDb.Evaluation.Tests;
 

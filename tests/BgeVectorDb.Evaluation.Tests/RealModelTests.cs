@@ -1,9 +1,10 @@
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Core.Search;
 using Microsoft.Extensions.Logging.Abstractions;

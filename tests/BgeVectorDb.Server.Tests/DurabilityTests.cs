@@ -1,4 +1,4 @@
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Protos.V1;
 using BgeVectorDb.Server.Tests.Infrastructure;
 using Grpc.Core;

@@ -1,4 +1,4 @@
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Protos.V1;

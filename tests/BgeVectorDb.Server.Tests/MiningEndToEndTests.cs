@@ -1,9 +1,9 @@
 using System.Text.Json;
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Core.Inference;
-using BeirMiningInput = BgeVectorDb.Core.Mining.BeirMiningInput;
-using FlagEmbeddingJsonl = BgeVectorDb.Core.Mining.FlagEmbeddingJsonl;
-using MiningExample = BgeVectorDb.Core.Mining.MiningExample;
+using BeirMiningInput = BgeVectorDb.Common.Mining.BeirMiningInput;
+using FlagEmbeddingJsonl = BgeVectorDb.Common.Mining.FlagEmbeddingJsonl;
+using MiningExample = BgeVectorDb.Common.Mining.MiningExample;
 using MiningOptions = BgeVectorDb.Core.Mining.MiningOptions;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Protos.V1;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Protos.V1;
 using BgeVectorDb.Server.Tests.Infrastructure;
 using Grpc.Core;

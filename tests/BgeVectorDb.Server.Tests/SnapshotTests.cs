@@ -1,6 +1,6 @@
 using System.Text.Json;
 using BgeVectorDb.Cli;
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Protos.V1;
 using BgeVectorDb.Server.Tests.Cli;
 using BgeVectorDb.Server.Tests.Infrastructure;

@@ -4,8 +4,8 @@ using System.Text;
 using System.Text.Json;
 using BgeVectorDb.Cli.Ingest;
 using BgeVectorDb.Cli.Json;
-using BgeVectorDb.Core.Errors;
-using BgeVectorDb.Core.Mining;
+using BgeVectorDb.Common.Errors;
+using BgeVectorDb.Common.Mining;
 using BgeVectorDb.Protos.V1;
 using Grpc.Core;
 

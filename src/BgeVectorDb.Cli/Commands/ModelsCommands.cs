@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using BgeVectorDb.Core.Models;
+using BgeVectorDb.Common.Models;
 using BgeVectorDb.Synthetic;
 
 namespace BgeVectorDb.Cli.Commands;

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using BgeVectorDb.Core.Beir;
 using BgeVectorDb.Cli.Json;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Protos.V1;
 
 namespace BgeVectorDb.Cli.Ingest;

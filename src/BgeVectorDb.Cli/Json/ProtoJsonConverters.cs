@@ -128,7 +128,7 @@ internal static class ValueJson
         }
     }
 
-    internal static string Describe(JsonValueKind kind) => BgeVectorDb.Core.Beir.BeirReader.Describe(kind);
+    internal static string Describe(JsonValueKind kind) => BgeVectorDb.Common.Beir.BeirReader.Describe(kind);
 }
 
 /// <summary>

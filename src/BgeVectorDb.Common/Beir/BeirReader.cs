@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
 
-namespace BgeVectorDb.Core.Beir;
+namespace BgeVectorDb.Common.Beir;
 
 /// <summary>A BEIR corpus line: <c>{"_id", "title"?, "text"}</c>.</summary>
 public sealed record BeirDocument(string Id, string Title, string Text)

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace BgeVectorDb.Core.Errors;
+namespace BgeVectorDb.Common.Errors;
 
 /// <summary>What went wrong, as the transport needs to know it. One mapper in the server turns each
 /// kind into a gRPC status code.</summary>

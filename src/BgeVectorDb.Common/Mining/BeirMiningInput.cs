@@ -1,7 +1,7 @@
-using BgeVectorDb.Core.Beir;
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Beir;
+using BgeVectorDb.Common.Errors;
 
-namespace BgeVectorDb.Core.Mining;
+namespace BgeVectorDb.Common.Mining;
 
 /// <summary>
 /// Mining input from a BEIR folder (read by <see cref="BeirReader"/>): one example per query id with a

@@ -3,9 +3,9 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
 
-namespace BgeVectorDb.Core.Mining;
+namespace BgeVectorDb.Common.Mining;
 
 /// <summary>
 /// FlagEmbedding training lines: <c>{"query": str, "pos": [str], "neg": [str]?, ...}</c>.

@@ -1,4 +1,4 @@
-namespace BgeVectorDb.Core.Mining;
+namespace BgeVectorDb.Common.Mining;
 
 /// <summary>Defaults and limits of a mining job, shared by the engine (<c>MiningOptions</c>) and the CLI.</summary>
 public static class MiningDefaults

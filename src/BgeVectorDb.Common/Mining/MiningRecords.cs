@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace BgeVectorDb.Core.Mining;
+namespace BgeVectorDb.Common.Mining;
 
 /// <summary>One training example to mine for.</summary>
 /// <param name="Index">Position in the whole job (0-based); keys the random stream of the example.</param>

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace BgeVectorDb.Core.Models;
+namespace BgeVectorDb.Common.Models;
 
 /// <summary>
 /// Completion marker of a cached download, <c>{cache}/{org}--{name}/.bgevdb-manifest.json</c>. Written

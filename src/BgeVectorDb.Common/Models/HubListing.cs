@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace BgeVectorDb.Core.Models;
+namespace BgeVectorDb.Common.Models;
 
 /// <summary>One file of a hub repo, from <c>GET {endpoint}/api/models/{id}/revision/{rev}?blobs=true</c>.</summary>
 /// <param name="Path">The sibling's <c>rfilename</c>.</param>

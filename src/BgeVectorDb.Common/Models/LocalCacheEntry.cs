@@ -1,4 +1,4 @@
-namespace BgeVectorDb.Core.Models;
+namespace BgeVectorDb.Common.Models;
 
 /// <summary>
 /// Turns a folder written in the model cache by a local tool (<c>bgevdb models synth</c>) into a completed

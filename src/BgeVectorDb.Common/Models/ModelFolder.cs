@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace BgeVectorDb.Core.Models;
+namespace BgeVectorDb.Common.Models;
 
 /// <summary>Checks that a folder holds every file a model needs and reads what config.json says about it.</summary>
 internal static class ModelFolder

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace BgeVectorDb.Core.Models;
+namespace BgeVectorDb.Common.Models;
 
 /// <summary>
 /// Where models come from: a configured folder, then the local model cache, then the Hugging Face hub.

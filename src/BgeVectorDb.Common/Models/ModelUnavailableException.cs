@@ -1,4 +1,4 @@
-namespace BgeVectorDb.Core.Models;
+namespace BgeVectorDb.Common.Models;
 
 /// <summary>
 /// No source could supply a model. The message names every source tried (configured folder, cache, hub)

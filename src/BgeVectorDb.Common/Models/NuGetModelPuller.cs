@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Xml.Linq;
 
-namespace BgeVectorDb.Core.Models;
+namespace BgeVectorDb.Common.Models;
 
 /// <summary>A package to pull: <c>nuget:ID/VERSION</c>.</summary>
 public sealed record NuGetPackageRef(string Id, string Version)

@@ -1,4 +1,4 @@
-namespace BgeVectorDb.Core.Models;
+namespace BgeVectorDb.Common.Models;
 
 /// <summary>Where a resolved model was found.</summary>
 public enum ModelSource

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace BgeVectorDb.Core.Models;
+namespace BgeVectorDb.Common.Models;
 
 /// <summary>
 /// How a model folder says its weights are synthetic (seeded random, written by <c>bgevdb models synth</c> /

@@ -1,5 +1,6 @@
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Index;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Search;
 
 namespace BgeVectorDb.Core.Collections;

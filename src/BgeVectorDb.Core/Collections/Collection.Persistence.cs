@@ -1,4 +1,4 @@
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Storage;
 
 namespace BgeVectorDb.Core.Collections;

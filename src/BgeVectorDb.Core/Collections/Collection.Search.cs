@@ -1,7 +1,8 @@
-using BgeVectorDb.Core.Embedding;
 using System.Diagnostics;
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
+using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Index;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Search;
 
 namespace BgeVectorDb.Core.Collections;

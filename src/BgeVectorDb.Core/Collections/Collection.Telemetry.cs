@@ -1,4 +1,5 @@
 using BgeVectorDb.Core.Index;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Search;
 using BgeVectorDb.Core.Telemetry;
 

@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Embedding;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Index.Hnsw;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Core.Storage;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Storage;
 using Microsoft.Extensions.Logging;
 

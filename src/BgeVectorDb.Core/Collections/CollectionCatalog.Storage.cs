@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Storage;
 using Microsoft.Extensions.Logging;
 

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Storage;
 using Microsoft.Extensions.Logging;
 

@@ -1,6 +1,6 @@
 using System.Text;
-using BgeVectorDb.Core.Errors;
-using BgeVectorDb.Core.Index;
+using BgeVectorDb.Common.Errors;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Collections;
 

@@ -1,5 +1,5 @@
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
-using BgeVectorDb.Core.Errors;
 
 namespace BgeVectorDb.Core.Embedding;
 

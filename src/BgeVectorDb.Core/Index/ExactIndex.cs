@@ -1,4 +1,4 @@
-using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Index;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using BgeVectorDb.Core.Primitives;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 

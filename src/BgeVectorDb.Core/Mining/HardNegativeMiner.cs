@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using BgeVectorDb.Common.Errors;
+using BgeVectorDb.Common.Mining;
 using BgeVectorDb.Core.Collections;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Inference;
 
 namespace BgeVectorDb.Core.Mining;

@@ -1,3 +1,4 @@
+using BgeVectorDb.Common.Mining;
 using BgeVectorDb.Core.Search;
 
 namespace BgeVectorDb.Core.Mining;

@@ -1,5 +1,5 @@
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Embedding;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Reranking;
 
 namespace BgeVectorDb.Core.Models;

@@ -1,5 +1,6 @@
+using BgeVectorDb.Common.Errors;
+using BgeVectorDb.Common.Models;
 using BgeVectorDb.Core.Embedding;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Reranking;
 using Microsoft.Extensions.Logging;

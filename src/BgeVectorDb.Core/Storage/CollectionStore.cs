@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
-using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Index;
+using BgeVectorDb.Core.Primitives;
 using FASTER.core;
 
 namespace BgeVectorDb.Core.Storage;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Storage;
 

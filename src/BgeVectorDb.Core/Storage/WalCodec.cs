@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
-using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Storage;
 

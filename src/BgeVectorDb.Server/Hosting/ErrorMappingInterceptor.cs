@@ -1,4 +1,4 @@
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;

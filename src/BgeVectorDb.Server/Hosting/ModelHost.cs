@@ -1,3 +1,4 @@
+using BgeVectorDb.Common.Models;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Models;

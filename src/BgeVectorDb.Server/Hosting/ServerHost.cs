@@ -1,6 +1,6 @@
+using BgeVectorDb.Common.Models;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Inference;
-using BgeVectorDb.Core.Models;
 using BgeVectorDb.Core.Storage;
 using BgeVectorDb.Server.Metrics;
 using BgeVectorDb.Server.Services;

@@ -1,4 +1,5 @@
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
+using BgeVectorDb.Common.Mining;
 using BgeVectorDb.Core.Mining;
 using V1 = BgeVectorDb.Protos.V1;
 

@@ -1,5 +1,6 @@
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Search;
 using Google.Protobuf.Collections;
 using V1 = BgeVectorDb.Protos.V1;

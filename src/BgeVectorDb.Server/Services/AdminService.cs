@@ -1,5 +1,5 @@
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Server.Hosting;
 using Grpc.Core;

@@ -1,3 +1,4 @@
+using BgeVectorDb.Common.Mining;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Mining;
 using BgeVectorDb.Server.Hosting;

@@ -1,8 +1,9 @@
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
-using BgeVectorDb.Core.Errors;
-using BgeVectorDb.Server.Hosting;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Search;
+using BgeVectorDb.Server.Hosting;
 using BgeVectorDb.Server.Mapping;
 using Grpc.Core;
 using V1 = BgeVectorDb.Protos.V1;

@@ -2,6 +2,7 @@ using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Core.Search;
 using Microsoft.Extensions.Logging.Abstractions;

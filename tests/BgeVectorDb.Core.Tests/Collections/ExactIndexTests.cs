@@ -1,5 +1,5 @@
-using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Index;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Tests.Collections;
 

@@ -1,6 +1,7 @@
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Search;
 using Microsoft.Extensions.Logging.Abstractions;
 

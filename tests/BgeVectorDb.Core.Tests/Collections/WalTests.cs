@@ -1,4 +1,4 @@
-using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Storage;
 
 namespace BgeVectorDb.Core.Tests.Collections;

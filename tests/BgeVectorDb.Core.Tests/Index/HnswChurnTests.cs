@@ -1,6 +1,6 @@
 using BgeVectorDb.Core.Index;
-using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Index.Hnsw;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Synthetic;
 using Xunit.Abstractions;
 

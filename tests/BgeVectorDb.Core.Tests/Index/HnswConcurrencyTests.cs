@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Index.Hnsw;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Synthetic;
 
 namespace BgeVectorDb.Core.Tests.Index;
@@ -14,39 +14,20 @@ public class HnswConcurrencyTests
         var mixture = new GaussianMixture(Dim, Clusters: 16, Seed: 8);
         var data = mixture.Generate(Initial + 4 * OpsPerWriter);
         var queries = mixture.Generate(64, stream: 1);
-        var index = new HnswIndex(Dim, DistanceKind.Cosine, m: 8, efConstruction: 64);
-        for (var i = 0; i < Initial; i++) index.Upsert(i, data[i]);
+        var ops = WriterOps(Initial, OpsPerWriter, data.Length);
+        var index = NewStormIndex(Dim, data, Initial);
 
         // Writer w owns ids with id % 4 == w: it inserts new ids, replaces and deletes its own ids.
         // A deleted id is never written again, so once its delete returned it must never be seen.
         var deletedDone = new ConcurrentDictionary<int, bool>();
         var errors = new ConcurrentQueue<string>();
         var searches = 0;
-        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        var writers = ops.Select(mine => Task.Run(() =>
         {
-            var rng = new Random(100 + w);
-            var mine = Enumerable.Range(0, Initial).Where(i => i % 4 == w).ToList();
-            for (var op = 0; op < OpsPerWriter; op++)
+            foreach (var op in mine)
             {
-                var roll = rng.Next(3);
-                if (roll == 0)
-                {
-                    var id = Initial + op * 4 + w;
-                    index.Upsert(id, data[id]);
-                    mine.Add(id);
-                }
-                else if (roll == 1 && mine.Count > 0)
-                {
-                    index.Upsert(mine[rng.Next(mine.Count)], data[rng.Next(data.Length)]);
-                }
-                else if (mine.Count > 0)
-                {
-                    var at = rng.Next(mine.Count);
-                    var id = mine[at];
-                    mine.RemoveAt(at);
-                    index.Delete(id);
-                    deletedDone[id] = true;
-                }
+                Apply(index, data, op);
+                if (op.Delete) deletedDone[op.Id] = true;
             }
         })).ToArray();
         var readers = Enumerable.Range(0, 4).Select(r => Task.Run(() =>
@@ -71,14 +52,81 @@ public class HnswConcurrencyTests
 
         Assert.Empty(errors);
         Assert.Equal(4 * SearchesPerReader, searches);
-        var liveIds = Enumerable.Range(0, Initial + 4 * OpsPerWriter).Where(id => id < index.NodeBound && index.TryGetVector(id, new float[Dim])).ToList();
+        var liveIds = LiveIds(index, data.Length);
         Assert.Equal(liveIds.Count, index.Count);
         Assert.DoesNotContain(liveIds, deletedDone.ContainsKey);
-        // After the storm the graph still answers well: a live point's own vector is found (replaces
-        // copied other points' vectors, so the exact match may be a duplicate with a smaller id).
-        var v = new float[Dim];
-        var selfFound = liveIds.Take(300).Count(id => index.TryGetVector(id, v) && index.Search(v, 1, ef: 64)[0].Score >= 0.9999f);
-        Assert.True(selfFound >= 297, $"only {selfFound}/300 live points find themselves");
+
+        // The same operations applied by one thread (round robin over the writers' lists) end in the same
+        // live set; the graph the storm left must search about as well as that one. Self-search misses
+        // are inherent to HNSW after deletes and replaces at m = 8 (measured 5-17 of ~2,000 points either
+        // way, same spread concurrent and sequential), so the bar is relative, over every live point.
+        var sequential = NewStormIndex(Dim, data, Initial);
+        for (var i = 0; i < OpsPerWriter; i++)
+        {
+            foreach (var mine in ops) if (i < mine.Count) Apply(sequential, data, mine[i]);
+        }
+        Assert.Equal(liveIds, LiveIds(sequential, data.Length));
+        var missed = SelfSearchMisses(index, liveIds, ef: 64);
+        var missedSequential = SelfSearchMisses(sequential, liveIds, ef: 64);
+        Assert.True(missed <= 2 * missedSequential + 10 && missed <= liveIds.Count / 50,
+            $"after the concurrent storm {missed} of {liveIds.Count} live points do not find themselves; after the same operations in one thread {missedSequential}");
+    }
+
+    private sealed record WriterOp(int Id, int Source, bool Delete);
+
+    /// <summary>Each writer's operations, fixed in advance: insert new ids, replace own ids with another
+    /// point's vector, delete own ids (never written again).</summary>
+    private static List<WriterOp>[] WriterOps(int initial, int opsPerWriter, int points) =>
+        Enumerable.Range(0, 4).Select(w =>
+        {
+            var rng = new Random(100 + w);
+            var mine = Enumerable.Range(0, initial).Where(i => i % 4 == w).ToList();
+            var list = new List<WriterOp>();
+            for (var op = 0; op < opsPerWriter; op++)
+            {
+                var roll = rng.Next(3);
+                if (roll == 0)
+                {
+                    var id = initial + op * 4 + w;
+                    list.Add(new WriterOp(id, id, false));
+                    mine.Add(id);
+                }
+                else if (roll == 1 && mine.Count > 0)
+                {
+                    list.Add(new WriterOp(mine[rng.Next(mine.Count)], rng.Next(points), false));
+                }
+                else if (mine.Count > 0)
+                {
+                    var at = rng.Next(mine.Count);
+                    list.Add(new WriterOp(mine[at], 0, true));
+                    mine.RemoveAt(at);
+                }
+            }
+            return list;
+        }).ToArray();
+
+    private static HnswIndex NewStormIndex(int dim, float[][] data, int initial)
+    {
+        var index = new HnswIndex(dim, DistanceKind.Cosine, m: 8, efConstruction: 64);
+        for (var i = 0; i < initial; i++) index.Upsert(i, data[i]);
+        return index;
+    }
+
+    private static void Apply(HnswIndex index, float[][] data, WriterOp op)
+    {
+        if (op.Delete) index.Delete(op.Id);
+        else index.Upsert(op.Id, data[op.Source]);
+    }
+
+    private static List<int> LiveIds(HnswIndex index, int bound) =>
+        Enumerable.Range(0, bound).Where(id => id < index.NodeBound && index.TryGetVector(id, new float[index.Dimension])).ToList();
+
+    /// <summary>Live points whose own vector is not the top hit (replaces copy other points' vectors, so
+    /// an exact duplicate with another id counts as found).</summary>
+    private static int SelfSearchMisses(HnswIndex index, IEnumerable<int> ids, int ef)
+    {
+        var v = new float[index.Dimension];
+        return ids.Count(id => !index.TryGetVector(id, v) || index.Search(v, 1, ef: ef)[0].Score < 0.9999f);
     }
 
     [Fact]
@@ -157,8 +205,29 @@ public class HnswConcurrencyTests
 
         Assert.Equal(N - (N + 96) / 97, index.Count);
         Assert.Equal(N, index.NodeBound);
-        var hits = index.Search(data[1], 5, ef: 50);
-        Assert.Equal(5, hits.Length);
-        Assert.Equal(1, hits[0].Id);
+        // Every link names a node that exists, no node links to itself or twice to one node, and every
+        // node (but a lone first one) has links at each of its levels.
+        for (var id = 0; id < N; id++)
+        {
+            Assert.True(index.TryExportNode(id, out var node), $"node {id} missing");
+            for (var l = 0; l < node.Links.Length; l++)
+            {
+                var links = node.Links[l];
+                Assert.True(links.Length > 0 || index.Entry.MaxLevel == l && index.Entry.EntryPoint == id, $"node {id} has no links at level {l}");
+                Assert.All(links, n => Assert.True(n >= 0 && n < N && n != id, $"node {id} links to {n}"));
+                Assert.Equal(links.Length, links.Distinct().Count());
+            }
+        }
+        // Searchable as well as the same points inserted by one thread in the same order. A single
+        // point's self-search is no test: at m = 4 some points are missed either way (about 1 in 30 of
+        // the first 2,000 ids, the earliest inserted, at ef 50), so compare misses over many points.
+        var sequential = new HnswIndex(Dim, DistanceKind.Cosine, m: 4, efConstruction: 16);
+        for (var i = 0; i < N; i++) sequential.Upsert(i, data[i]);
+        for (var i = 0; i < N; i += 97) sequential.Delete(i);
+        var sample = Enumerable.Range(0, N).Where(i => i % 97 != 0 && i % 13 == 1).ToList();
+        var missed = SelfSearchMisses(index, sample, ef: 50);
+        var missedSequential = SelfSearchMisses(sequential, sample, ef: 50);
+        Assert.True(missed <= 2 * missedSequential + 20 && missed <= sample.Count / 20,
+            $"parallel build: {missed} of {sample.Count} points do not find themselves; sequential build: {missedSequential}");
     }
 }

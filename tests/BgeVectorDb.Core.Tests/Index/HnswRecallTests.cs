@@ -1,5 +1,5 @@
-using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Index.Hnsw;
+using BgeVectorDb.Core.Primitives;
 using Xunit.Abstractions;
 
 namespace BgeVectorDb.Core.Tests.Index;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Inference.Batching;
 

@@ -1,8 +1,9 @@
-using BgeVectorDb.Core.Beir;
+using BgeVectorDb.Common.Beir;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Reranking;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BgeVectorDb.Common.Errors;
+using BgeVectorDb.Common.Mining;
 using BgeVectorDb.Core.Collections;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Mining;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Search;
 
 namespace BgeVectorDb.Core.Tests.Mining;

@@ -1,8 +1,10 @@
 using System.Text;
 using System.Text.Json;
+using BgeVectorDb.Common.Mining;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Mining;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Tests.Mining;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using BgeVectorDb.Core.Models;
+using BgeVectorDb.Common.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BgeVectorDb.Core.Tests.Models;

@@ -1,4 +1,4 @@
-using BgeVectorDb.Core.Models;
+using BgeVectorDb.Common.Models;
 
 namespace BgeVectorDb.Core.Tests.Models;
 

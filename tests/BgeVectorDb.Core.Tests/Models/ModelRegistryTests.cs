@@ -1,4 +1,5 @@
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Common.Errors;
+using BgeVectorDb.Common.Models;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Models;
 using BgeVectorDb.Synthetic;

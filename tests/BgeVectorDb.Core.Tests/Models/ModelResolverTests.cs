@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using BgeVectorDb.Core.Models;
+using BgeVectorDb.Common.Models;
 
 namespace BgeVectorDb.Core.Tests.Models;
 

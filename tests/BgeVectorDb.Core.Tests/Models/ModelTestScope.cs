@@ -1,5 +1,5 @@
 using System.Text;
-using BgeVectorDb.Core.Models;
+using BgeVectorDb.Common.Models;
 
 namespace BgeVectorDb.Core.Tests.Models;
 

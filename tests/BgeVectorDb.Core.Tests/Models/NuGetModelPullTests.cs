@@ -1,6 +1,6 @@
+using BgeVectorDb.Common.Models;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Inference;
-using BgeVectorDb.Core.Models;
 
 namespace BgeVectorDb.Core.Tests.Models;
 

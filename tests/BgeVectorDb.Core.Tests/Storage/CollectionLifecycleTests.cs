@@ -1,5 +1,6 @@
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Storage;
 
 namespace BgeVectorDb.Core.Tests.Storage;

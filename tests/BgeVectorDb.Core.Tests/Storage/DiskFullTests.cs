@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
-using BgeVectorDb.Core.Errors;
+using BgeVectorDb.Core.Primitives;
 using Xunit.Abstractions;
 
 namespace BgeVectorDb.Core.Tests.Storage;

@@ -1,7 +1,8 @@
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Models;
+using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Core.Search;
 using BgeVectorDb.Core.Storage;

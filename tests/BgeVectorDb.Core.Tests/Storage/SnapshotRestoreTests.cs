@@ -1,5 +1,5 @@
+using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
-using BgeVectorDb.Core.Errors;
 using BgeVectorDb.Core.Search;
 
 namespace BgeVectorDb.Core.Tests.Storage;

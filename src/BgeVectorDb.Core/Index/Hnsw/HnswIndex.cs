@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Index.Hnsw;
 

@@ -1,4 +1,4 @@
-namespace BgeVectorDb.Core.Collections;
+namespace BgeVectorDb.Core.Primitives;
 
 /// <summary>A document as a client writes it. <see cref="Vector"/> is optional when the collection
 /// has an embedding model (then <see cref="Text"/> is embedded).</summary>

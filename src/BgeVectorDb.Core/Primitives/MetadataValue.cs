@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace BgeVectorDb.Core.Collections;
+namespace BgeVectorDb.Core.Primitives;
 
 public enum MetadataKind : byte
 {

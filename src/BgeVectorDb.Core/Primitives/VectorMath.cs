@@ -1,9 +1,9 @@
 using System.Numerics.Tensors;
-using BgeVectorDb.Core.Collections;
 
-namespace BgeVectorDb.Core.Index;
+namespace BgeVectorDb.Core.Primitives;
 
-/// <summary>Similarity kernels; every score is "higher is better".</summary>
+/// <summary>Similarity kernels and L2 normalisation, shared by the index, the collections and the inference path;
+/// every score is "higher is better". (The HNSW inner loop has its own pointer kernels, Index/Hnsw/Kernels.cs.)</summary>
 public static class VectorMath
 {
     public static float Score(DistanceKind distance, ReadOnlySpan<float> a, ReadOnlySpan<float> b) => distance switch
@@ -28,13 +28,31 @@ public static class VectorMath
     }
 
     /// <summary>Scales <paramref name="v"/> to unit L2 norm in place, the norm and the division in double (so
-    /// neither very large nor subnormal components lose the direction); a zero vector stays zero.</summary>
+    /// neither very large nor subnormal components lose the direction); a zero vector stays zero. For client
+    /// vectors, which may hold any finite floats.</summary>
     public static void NormalizeInPlace(Span<float> v)
     {
         var norm = Math.Sqrt(SquaredNorm(v));
         if (norm > 0 && double.IsFinite(norm))
         {
             for (var i = 0; i < v.Length; i++) v[i] = (float)(v[i] / norm);
+        }
+    }
+
+    /// <summary>Writes <paramref name="source"/> / ||source||₂ into <paramref name="destination"/> (may be the same
+    /// span) in float with vector instructions; a zero vector, or one whose float norm overflows, is copied unchanged.
+    /// For model outputs (pooled hidden states: moderate magnitudes), where
+    /// <see cref="NormalizeInPlace"/>'s double precision buys nothing.</summary>
+    public static void NormalizeInto(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        float norm = TensorPrimitives.Norm(source);
+        if (norm > 0f && float.IsFinite(norm))
+        {
+            TensorPrimitives.Divide(source, norm, destination);
+        }
+        else
+        {
+            source.CopyTo(destination);
         }
     }
 }
