@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using BgeVectorDb.Protos.V1;
 using BgeVectorDb.Server.Tests.Infrastructure;
 
 namespace BgeVectorDb.Server.Tests;
@@ -12,6 +13,8 @@ public sealed class MetricsEndpointTests
     {
         using var dir = new TempDirectory();
         await using var server = await ServerProcess.StartAsync(dir.Sub("data"), ServerSettings.NoModels());
+        // A series appears with its first value: one call makes the request counter.
+        Assert.Empty((await new Collections.CollectionsClient(server.Channel).ListCollectionsAsync(new ListCollectionsRequest())).Collections);
         using var http = new HttpClient();
         var root = server.MetricsAddress[..^"/metrics".Length];
         using var missing = await http.GetAsync(root + "/nope");
@@ -20,10 +23,28 @@ public sealed class MetricsEndpointTests
         Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
         using var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, server.MetricsAddress));
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
-        var text = await http.GetStringAsync(server.MetricsAddress);
+        Assert.Equal("", await head.Content.ReadAsStringAsync());
+        using var get = await http.GetAsync(server.MetricsAddress);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", get.Content.Headers.ContentType?.ToString());
+        var text = await get.Content.ReadAsStringAsync();
         Assert.Contains("# TYPE bgevdb_requests_total counter", text);
+        Assert.Contains("bgevdb_requests_total{code=\"OK\",rpc=\"bgevectordb.v1.Collections/ListCollections\"} 1", text);
         Assert.Contains("bgevdb_execution_provider{provider=\"cpu\"} 1", text);
         Assert.Contains("Live recall telemetry samples a fraction 0.01 of searches", server.Output);
+        // The metrics listener's own host stays quiet: one "Now listening on" line, the gRPC one.
+        Assert.Single(server.Output.Split('\n'), l => l.Contains("Now listening on", StringComparison.Ordinal));
+
+        // Prometheus asks for OpenMetrics first; the answer stays text 0.0.4 (le="1", no _created samples, as before).
+        using var openMetrics = new HttpRequestMessage(HttpMethod.Get, server.MetricsAddress);
+        openMetrics.Headers.TryAddWithoutValidation("Accept",
+            "application/openmetrics-text;version=1.0.0;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=0.0.4;q=0.3,*/*;q=0.2");
+        using var om = await http.SendAsync(openMetrics);
+        Assert.Equal(HttpStatusCode.OK, om.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", om.Content.Headers.ContentType?.ToString());
+        var omText = await om.Content.ReadAsStringAsync();
+        Assert.Contains("bgevdb_requests_total{code=\"OK\",rpc=\"bgevectordb.v1.Collections/ListCollections\"} 1", omText);
+        Assert.DoesNotContain("_created", omText, StringComparison.Ordinal);
+        Assert.DoesNotContain("# EOF", omText, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -46,6 +67,15 @@ public sealed class MetricsEndpointTests
         var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data1"), bad, TimeSpan.FromSeconds(90));
         Assert.NotEqual(0, exitCode);
         Assert.Contains("Metrics:Listen 'not-an-address' is not host:port", output);
+
+        // Every rule of the section names the key an operator sets.
+        var rate = ServerSettings.NoModels();
+        rate["Metrics:RecallSampleRate"] = "1.5";
+        rate["Metrics:RecallQueueCapacity"] = "0";
+        (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data3"), rate, TimeSpan.FromSeconds(90));
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Metrics:RecallSampleRate: The field RecallSampleRate must be between 0 and 1.", output);
+        Assert.Contains("Metrics:RecallQueueCapacity: The field RecallQueueCapacity must be between 1 and 1000000.", output);
 
         using var busy = new TcpListener(IPAddress.Loopback, 0);
         busy.Start();

@@ -3,26 +3,45 @@ using System.Diagnostics;
 namespace BgeVectorDb.TestSupport;
 
 /// <summary>
-/// A fresh temp folder on which a small tmpfs can be mounted, for tests of a full disk. Mounting needs root: without
-/// it <see cref="TryMount"/> says why, and the test writes that and passes without checking anything. Dispose
-/// unmounts (lazily) and deletes the folder.
+/// A fresh temp folder on which small tmpfs volumes can be mounted (the folder itself, and folders below it), for
+/// tests of a full disk. Mounting needs root: without it the Try methods say why, and the test writes that and passes
+/// without checking anything. Dispose unmounts (lazily, innermost first) and deletes the folder.
 /// </summary>
 public sealed class TmpfsMount(string prefix) : IDisposable
 {
     private readonly TempDirectory _dir = new(prefix);
+    private readonly List<string> _mounted = [];
 
-    /// <summary>The mount point (a folder that exists whether or not the mount succeeded).</summary>
+    /// <summary>The folder (it exists whether or not a mount succeeded).</summary>
     public string Path => _dir.Path;
 
-    public bool Mounted { get; private set; }
-
     /// <summary><c>mount -t tmpfs -o size={size} tmpfs {Path}</c>; false with the command's output when it fails.</summary>
-    public bool TryMount(string size, out string why)
+    public bool TryMount(string size, out string why) => TryMountAt(Path, size, out why);
+
+    /// <summary>Creates <paramref name="folder"/> (e.g. below <see cref="Path"/>, on a volume mounted there) and mounts a
+    /// tmpfs of <paramref name="size"/> on it; false with the command's output when it fails.</summary>
+    public bool TryMountAt(string folder, string size, out string why)
     {
-        var (code, output) = Run("mount", "-t", "tmpfs", "-o", $"size={size}", "tmpfs", Path);
-        Mounted = code == 0;
+        Directory.CreateDirectory(folder);
+        var (code, output) = Run("mount", "-t", "tmpfs", "-o", $"size={size}", "tmpfs", folder);
         why = output.Trim();
-        return Mounted;
+        if (code != 0)
+        {
+            return false;
+        }
+        _mounted.Add(folder);
+        return true;
+    }
+
+    /// <summary><c>umount {folder}</c> (not lazy); the exit code (0 = unmounted).</summary>
+    public int Unmount(string folder)
+    {
+        var code = Run("umount", folder).Code;
+        if (code == 0)
+        {
+            _mounted.Remove(folder);
+        }
+        return code;
     }
 
     /// <summary>Runs a command; (exit code, stdout + stderr), or (-1, why) when it cannot start.</summary>
@@ -43,9 +62,9 @@ public sealed class TmpfsMount(string prefix) : IDisposable
 
     public void Dispose()
     {
-        if (Mounted)
+        for (var i = _mounted.Count - 1; i >= 0; i--)
         {
-            Run("umount", "-l", Path);
+            Run("umount", "-l", _mounted[i]);
         }
         _dir.Dispose();
     }

@@ -4,9 +4,9 @@ namespace BgeVectorDb.Core.Telemetry;
 
 /// <summary>
 /// The engine's instruments, on the <see cref="MeterName"/> meter (System.Diagnostics.Metrics; the server
-/// exports every meter whose name starts with "BgeVectorDb" in Prometheus text format). Instrument names are
+/// exports every "BgeVectorDb.*" meter through OpenTelemetry's Prometheus exporter). Instrument names are
 /// the exported series names: counters get a "_total" suffix on export, histograms the usual
-/// _bucket/_sum/_count. Engine code records here; it never formats or exports.
+/// _bucket/_sum/_count (buckets by unit), no unit suffixes are added. Engine code records here; it never formats or exports.
 /// </summary>
 /// <remarks>
 /// Hooks for other engine parts: a checkpoint is reported with

@@ -1,150 +1,114 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 
 namespace BgeVectorDb.Server.Metrics;
 
 /// <summary>
-/// The Prometheus scrape endpoint on its own port: a minimal HTTP/1.1 server (GET or HEAD /metrics, one
-/// request per connection) so that scraping never shares the gRPC listener, its HTTP/2-only protocol, TLS or
-/// API keys. Bind it to loopback (default) or a private interface.
+/// The Prometheus scrape endpoint on its own port: a second, minimal Kestrel application (HTTP/1.1 only, no
+/// configuration sources of its own) whose one route is OpenTelemetry's Prometheus exporter middleware (GET or HEAD
+/// /metrics, text format 0.0.4) over the host's <see cref="MeterProvider"/>. Scraping never shares the gRPC listener,
+/// its HTTP/2-only protocol, TLS or API keys. Bind it to loopback (default) or a private interface.
 /// </summary>
-internal sealed partial class MetricsEndpoint(IOptions<MetricsOptions> options, PrometheusExposition exposition, ILogger<MetricsEndpoint> logger,
-    IConfiguration configuration)
-    : IHostedService, IDisposable
+internal sealed partial class MetricsEndpoint(IOptions<MetricsOptions> options, MeterProvider meterProvider, ILoggerFactory loggerFactory,
+    IConfiguration configuration) : IHostedService, IAsyncDisposable
 {
-    private const int MaxRequestBytes = 8192;
-    private readonly CancellationTokenSource _stop = new();
-    private TcpListener? _listener;
-    private Task? _accepting;
+    public const string Path = "/metrics";
+
+    private readonly ILogger _logger = loggerFactory.CreateLogger<MetricsEndpoint>();
+    private WebApplication? _app;
 
     /// <summary>The bound address, e.g. http://127.0.0.1:9464/metrics (after start).</summary>
     public string? Address { get; private set; }
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        if (!o.Enabled) return Task.CompletedTask;
-        if (!MetricsOptions.TryParseListen(o.Listen, out var endpoint))
-        {
-            throw new OptionsValidationException(MetricsOptions.Section, typeof(MetricsOptions),
-                [$"Metrics:Listen '{o.Listen}' is not host:port (e.g. 127.0.0.1:9464 or 0.0.0.0:9464)"]);
-        }
-        _listener = new TcpListener(endpoint);
-        if (endpoint.AddressFamily == AddressFamily.InterNetworkV6 && endpoint.Address.Equals(IPAddress.IPv6Any)) _listener.Server.DualMode = true;
+        if (!MetricsOptions.TryParseListen(o.Listen, out var endpoint)) throw new InvalidOperationException("Metrics:Listen was not validated"); // see MetricsOptionsValidator
         try
         {
-            _listener.Start();
+            _app = await StartAppAsync(endpoint, cancellationToken).ConfigureAwait(false);
         }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse && configuration[MetricsOptions.Section + ":Listen"] is null)
+        catch (IOException ex) when (ex.InnerException is AddressInUseException && configuration[MetricsOptions.Section + ":Listen"] is null)
         {
             // Only the default: a second server on one machine (another gRPC port) must not fail on 9464. An address
             // the operator chose is never replaced (below).
-            _listener = new TcpListener(new IPEndPoint(endpoint.Address, 0));
-            _listener.Start();
-            LogDefaultPortBusy(o.Listen, ((IPEndPoint)_listener.LocalEndpoint).Port);
+            _app = await StartAppAsync(new IPEndPoint(endpoint.Address, 0), cancellationToken).ConfigureAwait(false);
+            LogDefaultPortBusy(o.Listen, BoundPort(_app));
         }
-        catch (SocketException ex)
+        catch (Exception ex) when (ex is IOException or SocketException)
         {
             throw new IOException($"Metrics:Listen {o.Listen}: {ex.Message}", ex); // reported as "cannot start"
         }
-        var bound = (IPEndPoint)_listener.LocalEndpoint;
-        Address = $"http://{(bound.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{bound.Address}]" : bound.Address.ToString())}:{bound.Port}/metrics";
+        var bound = new IPEndPoint(endpoint.Address, BoundPort(_app));
+        Address = $"http://{bound}{Path}";
         LogListening(Address);
-        _accepting = AcceptLoopAsync(_listener, _stop.Token);
-        return Task.CompletedTask;
     }
 
-    private async Task AcceptLoopAsync(TcpListener listener, CancellationToken stop)
+    private async Task<WebApplication> StartAppAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
     {
-        while (!stop.IsCancellationRequested)
+        // The empty builder reads no appsettings, environment or command line: the main host's Kestrel and URL settings
+        // (Server:Listen, ASPNETCORE_URLS) never leak into this listener.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
-            TcpClient client;
-            try
-            {
-                client = await listener.AcceptTcpClientAsync(stop).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                if (stop.IsCancellationRequested) return;
-                continue;
-            }
-            _ = ServeAsync(client, stop);
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client, CancellationToken stop)
-    {
-        using var _ = client;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            k.AddServerHeader = false;
+            k.Listen(endpoint, l => l.Protocols = HttpProtocols.Http1);
+        });
+        builder.Services.AddSingleton<ILoggerFactory>(new EmbeddedLoggerFactory(loggerFactory));
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>(); // the main host owns Ctrl+C / SIGTERM
+        var app = builder.Build();
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(meterProvider, IsScrape, path: null, configureBranchedPipeline: TextFormatOnly, optionsName: null);
+        app.Run(context =>
+        {
+            context.Response.StatusCode = context.Request.Path == Path ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        });
         try
         {
-            var stream = client.GetStream();
-            var request = await ReadHeadAsync(stream, timeout.Token).ConfigureAwait(false);
-            var line = request is null ? "" : request[..Math.Max(0, request.IndexOf('\r', StringComparison.Ordinal))];
-            var parts = line.Split(' ');
-            string status, body, type = "text/plain; charset=utf-8";
-            var head = parts.Length >= 2 && parts[0] == "HEAD";
-            if (parts.Length < 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
-            {
-                (status, body) = ("400 Bad Request", "bad request\n");
-            }
-            else if (parts[0] != "GET" && !head)
-            {
-                (status, body) = ("405 Method Not Allowed", "use GET\n");
-            }
-            else if (parts[1].Split('?')[0] is not ("/metrics" or "/"))
-            {
-                (status, body) = ("404 Not Found", "metrics are at /metrics\n");
-            }
-            else
-            {
-                (status, body, type) = ("200 OK", exposition.Scrape(), "text/plain; version=0.0.4; charset=utf-8");
-            }
-            var bytes = Encoding.UTF8.GetBytes(body);
-            var header = Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Type: {type}\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n");
-            await stream.WriteAsync(header, timeout.Token).ConfigureAwait(false);
-            if (!head) await stream.WriteAsync(bytes, timeout.Token).ConfigureAwait(false);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            return app;
         }
-        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch
         {
-            // Client went away or was too slow.
-        }
-        catch (Exception ex)
-        {
-            LogScrapeFailed(ex);
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
-    /// <summary>Reads up to the blank line ending the request head; null when the client closes early or sends too much.</summary>
-    private static async Task<string?> ReadHeadAsync(NetworkStream stream, CancellationToken cancellationToken)
+    /// <summary>Always the Prometheus text format 0.0.4, as before: without this the exporter answers Prometheus's
+    /// preferred OpenMetrics, whose bucket bounds read le="1.0" instead of le="1" and which adds NAME_created samples,
+    /// changing label values and series that dashboards and recording rules already use.</summary>
+    private static void TextFormatOnly(IApplicationBuilder branch) => branch.Use((context, next) =>
     {
-        var buffer = new byte[MaxRequestBytes];
-        var length = 0;
-        while (length < buffer.Length)
-        {
-            var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-            if (read == 0) return null;
-            length += read;
-            var text = Encoding.ASCII.GetString(buffer, 0, length);
-            if (text.Contains("\r\n\r\n", StringComparison.Ordinal)) return text;
-        }
-        return null;
+        context.Request.Headers.Remove("Accept");
+        return next(context);
+    });
+
+    private static bool IsScrape(HttpContext context) =>
+        context.Request.Path == Path && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method));
+
+    private static int BoundPort(WebApplication app)
+    {
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new Uri(address).Port;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener?.Stop();
-        if (_accepting is not null) await _accepting.ConfigureAwait(false);
+        if (_app is not null) await _app.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        _listener?.Dispose();
-        _stop.Dispose();
+        if (_app is not null) await _app.DisposeAsync().ConfigureAwait(false);
+        _app = null;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Metrics:Listen default {Default} is in use (another server on this machine?); metrics moved to free port {Port}: set Metrics:Listen to choose a fixed address")]
@@ -153,6 +117,26 @@ internal sealed partial class MetricsEndpoint(IOptions<MetricsOptions> options, 
     [LoggerMessage(Level = LogLevel.Information, Message = "BgeVectorDb metrics on {Address}")]
     private partial void LogListening(string address);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Metrics scrape failed")]
-    private partial void LogScrapeFailed(Exception exception);
+    /// <summary>The host's loggers, less this application's own "Now listening on" / "Application started" lines (the
+    /// endpoint logs "BgeVectorDb metrics on ..." instead; the gRPC host keeps those lines to itself). Never disposes the
+    /// host's factory.</summary>
+    private sealed class EmbeddedLoggerFactory(ILoggerFactory host) : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName == "Microsoft.Hosting.Lifetime" ? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance : host.CreateLogger(categoryName);
+
+        public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException("the metrics endpoint logs through the host's providers");
+
+        public void Dispose()
+        {
+        }
+    }
+
+    /// <summary>The metrics application starts and stops with the main host; it handles no process signals itself.</summary>
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 }

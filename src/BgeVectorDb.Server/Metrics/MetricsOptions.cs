@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
+using BgeVectorDb.Server.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace BgeVectorDb.Server.Metrics;
 
@@ -11,7 +13,7 @@ public sealed class MetricsOptions
     /// <summary>Serve /metrics. Default true.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>host:port of the metrics endpoint (plain HTTP/1.1, its own port). Default 127.0.0.1:9464;
+    /// <summary>host:port of the metrics endpoint (plain HTTP/1.1, its own Kestrel listener). Default 127.0.0.1:9464;
     /// 0.0.0.0:9464 in containers; port 0 picks a free port (logged as "BgeVectorDb metrics on ...").</summary>
     [Required]
     public string Listen { get; set; } = "127.0.0.1:9464";
@@ -45,5 +47,22 @@ public sealed class MetricsOptions
         if (address is null) return false;
         endpoint = new IPEndPoint(address, port);
         return true;
+    }
+}
+
+/// <summary>Section "Metrics" at start: the data-annotation rules and the listen address, each failure naming its key.</summary>
+internal sealed class MetricsOptionsValidator : IValidateOptions<MetricsOptions>
+{
+    private readonly SectionAnnotationsValidator<MetricsOptions> _annotations = new(MetricsOptions.Section);
+
+    public ValidateOptionsResult Validate(string? name, MetricsOptions options)
+    {
+        var failures = new List<string>();
+        if (_annotations.Validate(name, options) is { Failed: true } annotations) failures.AddRange(annotations.Failures ?? []);
+        if (options.Listen is not null && !MetricsOptions.TryParseListen(options.Listen, out _))
+        {
+            failures.Add($"Metrics:Listen '{options.Listen}' is not host:port (e.g. 127.0.0.1:9464 or 0.0.0.0:9464)");
+        }
+        return failures.Count > 0 ? ValidateOptionsResult.Fail(failures) : ValidateOptionsResult.Success;
     }
 }

@@ -8,7 +8,8 @@ namespace BgeVectorDb.Server.Metrics;
 /// The server's instruments (meter "BgeVectorDb.Server"): requests by RPC and status code, latency per RPC
 /// and per search stage, and gauges read at scrape time from the catalog (documents, vectors, index
 /// memory, WAL size and tail, checkpoint figures, recent recall per collection) and from the model host
-/// (execution provider in use).
+/// (execution provider in use). The per-collection gauges live in a <see cref="KeyedGauges{T}"/> so that deleted
+/// collections never use up the exporter's label sets.
 /// </summary>
 internal sealed class ServerMetrics : IDisposable
 {
@@ -16,6 +17,7 @@ internal sealed class ServerMetrics : IDisposable
 
     private readonly Meter _meter = new(MeterName, "1.0");
     private readonly IServiceProvider _services;
+    private readonly KeyedGauges<Collection> _collections;
 
     public ServerMetrics(IServiceProvider services)
     {
@@ -25,19 +27,19 @@ internal sealed class ServerMetrics : IDisposable
         StageDuration = _meter.CreateHistogram<double>("bgevdb_search_stage_duration_seconds", "s",
             "Search latency per stage (embed, ann, fetch, rerank) and collection");
 
-        _meter.CreateObservableGauge("bgevdb_collection_documents", () => PerCollection(c => c.Count), "{document}", "Documents per collection");
-        _meter.CreateObservableGauge("bgevdb_collection_vectors", () => PerCollection(c => c.VectorCount), "{vector}", "Vectors in the index per collection");
-        _meter.CreateObservableGauge("bgevdb_index_memory_bytes", () => PerCollection(c => c.GetStatistics().MemoryBytes), "By", "Index memory per collection");
-        _meter.CreateObservableGauge("bgevdb_wal_bytes", () => PerCollection(c => c.GetStatistics().WalBytes), "By", "Write-ahead log size per collection");
-        _meter.CreateObservableGauge("bgevdb_wal_tail_position", () => PerCollection(c => c.GetStatistics().WalTail), "By", "End of the committed write-ahead log");
-        _meter.CreateObservableGauge("bgevdb_wal_uncheckpointed_bytes",
-            () => PerCollection(c => Math.Max(0, c.GetStatistics().WalTail - c.LastCheckpoint.WalPosition)), "By",
-            "Write-ahead log bytes past the last checkpoint (replayed at recovery)");
-        _meter.CreateObservableGauge("bgevdb_checkpoint_wal_position", () => PerCollection(c => c.LastCheckpoint.WalPosition), "By",
-            "WAL position covered by the last checkpoint (0 = none yet)");
-        _meter.CreateObservableGauge("bgevdb_checkpoint_timestamp_seconds", () => PerCollection(c => c.LastCheckpoint.UnixTimeMs / 1000.0), "s",
-            "Unix time of the last checkpoint (0 = none yet)");
-        _meter.CreateObservableGauge("bgevdb_recall_at_k", RecentRecall, "1", "Mean recall@k of the last 256 sampled searches per collection");
+        _collections = new KeyedGauges<Collection>(MeterName, "collection", Collections, c => c.Name,
+        [
+            new("bgevdb_collection_documents", "{document}", "Documents per collection", c => c.Count),
+            new("bgevdb_collection_vectors", "{vector}", "Vectors in the index per collection", c => c.VectorCount),
+            new("bgevdb_index_memory_bytes", "By", "Index memory per collection", c => c.GetStatistics().MemoryBytes),
+            new("bgevdb_wal_bytes", "By", "Write-ahead log size per collection", c => c.GetStatistics().WalBytes),
+            new("bgevdb_wal_tail_position", "By", "End of the committed write-ahead log", c => c.GetStatistics().WalTail),
+            new("bgevdb_wal_uncheckpointed_bytes", "By", "Write-ahead log bytes past the last checkpoint (replayed at recovery)",
+                c => Math.Max(0, c.GetStatistics().WalTail - c.LastCheckpoint.WalPosition)),
+            new("bgevdb_checkpoint_wal_position", "By", "WAL position covered by the last checkpoint (0 = none yet)", c => c.LastCheckpoint.WalPosition),
+            new("bgevdb_checkpoint_timestamp_seconds", "s", "Unix time of the last checkpoint (0 = none yet)", c => c.LastCheckpoint.UnixTimeMs / 1000.0),
+            new("bgevdb_recall_at_k", "1", "Mean recall@k of the last 256 sampled searches per collection", c => c.RecentRecall),
+        ]);
         _meter.CreateObservableGauge("bgevdb_execution_provider", Provider, "1", "Execution provider in use for inference (value 1)");
         // Process memory split, to tell a managed leak (GC heap grows) from native growth (ONNX Runtime arenas, FASTER
         // buffers, index chunks): resident = GC committed + native + code.
@@ -52,34 +54,7 @@ internal sealed class ServerMetrics : IDisposable
 
     public Histogram<double> StageDuration { get; }
 
-    private IEnumerable<Measurement<double>> PerCollection(Func<Collection, double> read)
-    {
-        var catalog = _services.GetService<CollectionCatalog>();
-        if (catalog is null) yield break;
-        foreach (var c in catalog.List())
-        {
-            double value;
-            try
-            {
-                value = read(c);
-            }
-            catch (ObjectDisposedException)
-            {
-                continue; // deleted while we read
-            }
-            yield return new Measurement<double>(value, new KeyValuePair<string, object?>("collection", c.Name));
-        }
-    }
-
-    private IEnumerable<Measurement<double>> RecentRecall()
-    {
-        var catalog = _services.GetService<CollectionCatalog>();
-        if (catalog is null) yield break;
-        foreach (var c in catalog.List())
-        {
-            if (c.RecentRecall is { } r) yield return new Measurement<double>(r, new KeyValuePair<string, object?>("collection", c.Name));
-        }
-    }
+    private IEnumerable<Collection> Collections() => _services.GetService<CollectionCatalog>()?.List() ?? [];
 
     private IEnumerable<Measurement<int>> Provider()
     {
@@ -95,5 +70,9 @@ internal sealed class ServerMetrics : IDisposable
         yield return new Measurement<int>(1, new KeyValuePair<string, object?>("provider", provider));
     }
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        _collections.Dispose();
+        _meter.Dispose();
+    }
 }

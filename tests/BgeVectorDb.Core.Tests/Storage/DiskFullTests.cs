@@ -34,11 +34,7 @@ public sealed class DiskFullTests : IDisposable
     public async Task A_checkpoint_and_a_snapshot_that_run_out_of_space_fail_with_resource_exhausted_instead_of_hanging()
     {
         // 48 MiB: once space returns, two kept checkpoints (a 4 MiB hash index each) and a snapshot copy must fit.
-        if (!_mount.TryMount("48m", out var why))
-        {
-            _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({why}); run as root to exercise a full disk");
-            return;
-        }
+        if (!MountTmpfs(_mount.Path, "48m")) return;
         var data = Path.Combine(_mount.Path, "data");
         var text = new string('y', 4000);
         var ids = new List<string>();
@@ -96,11 +92,7 @@ public sealed class DiskFullTests : IDisposable
     [Fact]
     public async Task Writes_on_a_full_disk_fail_with_resource_exhausted_and_resume_when_space_returns_without_losing_acked_writes()
     {
-        if (!_mount.TryMount("16m", out var why))
-        {
-            _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({why}); run as root to exercise a full disk");
-            return;
-        }
+        if (!MountTmpfs(_mount.Path, "16m")) return;
         var data = Path.Combine(_mount.Path, "data");
         var text = new string('x', 4000);
         var acked = new HashSet<string>(StringComparer.Ordinal);
@@ -140,5 +132,117 @@ public sealed class DiskFullTests : IDisposable
         var r = reopened.Get("full");
         Assert.Empty(r.Get(acked.ToArray(), ReturnFields.Default).Missing);
         Assert.Equal(acked.Count, r.Count);
+    }
+
+    /// <summary>Writes <paramref name="filler"/> until the volume has no byte left.</summary>
+    private static void FillCompletely(string filler)
+    {
+        using var fs = new FileStream(filler, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+        var block = new byte[64 << 10];
+        try
+        {
+            while (true)
+            {
+                fs.Write(block);
+                fs.Flush();
+            }
+        }
+        catch (IOException)
+        {
+            // ENOSPC: full
+        }
+        block = new byte[512];
+        try
+        {
+            while (true)
+            {
+                fs.Write(block);
+                fs.Flush();
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>Mounts a tmpfs of <paramref name="size"/> at <paramref name="folder"/>; false (and says so) without root.</summary>
+    private bool MountTmpfs(string folder, string size)
+    {
+        if (_mount.TryMountAt(folder, size, out var why)) return true;
+        _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({why}); run as root to exercise a full disk");
+        return false;
+    }
+
+    /// <summary>A snapshot that does not fit is refused before it copies anything (it would take the space the WALs
+    /// need), and one whose copy runs out of space anyway (the disk filled meanwhile) fails the same way: both
+    /// RESOURCE_EXHAUSTED naming the volume, no partial copy left, and a snapshot succeeds once there is room.</summary>
+    [Fact]
+    public async Task A_snapshot_that_does_not_fit_fails_with_resource_exhausted_and_leaves_no_partial_copy()
+    {
+        if (!MountTmpfs(_mount.Path, "48m")) return;
+        var data = Path.Combine(_mount.Path, "data");
+        var snapshots = Path.Combine(data, "snapshots");
+        await using var catalog = DurableCatalogTests.OpenCatalog(data);
+        var c = catalog.Create(new CollectionSpec("snap", "none", Dim));
+        for (var b = 0; b < 30; b++) await c.UpsertAsync(Batch(b * 20, 20, new string('s', 4000)));
+        if (!MountTmpfs(snapshots, "2m")) return;   // the snapshots folder is its own small volume
+
+        var refused = await Assert.ThrowsAsync<EngineException>(() => catalog.CreateSnapshotAsync("snap"));
+        _output.WriteLine(refused.Message);
+        Assert.Equal(EngineErrorKind.ResourceExhausted, refused.Kind);
+        Assert.Contains("disk space", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(snapshots, refused.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(snapshots));
+
+        Assert.Equal(0, _mount.Unmount(snapshots));
+        var filler = Path.Combine(_mount.Path, "filler");
+        c.SnapshotCopyHook = () =>
+        {
+            // The space check passed; the disk fills before the copy.
+            File.WriteAllBytes(filler, new byte[Math.Max(0, new DriveInfo(_mount.Path).AvailableFreeSpace - (512 << 10))]);
+            return Task.CompletedTask;
+        };
+        var ranOut = await Assert.ThrowsAsync<EngineException>(() => catalog.CreateSnapshotAsync("snap"));
+        _output.WriteLine(ranOut.Message);
+        Assert.Equal(EngineErrorKind.ResourceExhausted, ranOut.Kind);
+        Assert.Contains("the disk is full", ranOut.Message, StringComparison.Ordinal);
+        Assert.Contains(snapshots, ranOut.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(snapshots));
+
+        c.SnapshotCopyHook = null;
+        File.Delete(filler);
+        var (folder, descriptor) = await catalog.CreateSnapshotAsync("snap");
+        Assert.Equal(600, descriptor.Documents);
+        Assert.Equal([folder], Directory.GetFileSystemEntries(snapshots));
+    }
+
+    /// <summary>Creating a collection on a full disk is RESOURCE_EXHAUSTED naming the volume and leaves nothing behind
+    /// (no catalog entry, no folder, no open store); the same name can be created once space returns, and it persists.</summary>
+    [Fact]
+    public async Task Creating_a_collection_on_a_full_disk_fails_with_resource_exhausted_and_leaves_nothing_behind()
+    {
+        if (!MountTmpfs(_mount.Path, "16m")) return;
+        var data = Path.Combine(_mount.Path, "data");
+        var filler = Path.Combine(_mount.Path, "filler");
+        await using (var catalog = DurableCatalogTests.OpenCatalog(data))
+        {
+            catalog.Create(new CollectionSpec("first", "none", Dim));
+            FillCompletely(filler);   // with a few KiB free the create still succeeds (FASTER's files start empty)
+
+            var full = Assert.Throws<EngineException>(() => catalog.Create(new CollectionSpec("second", "none", Dim)));
+            _output.WriteLine(full.Message);
+            Assert.Equal(EngineErrorKind.ResourceExhausted, full.Kind);
+            Assert.Contains("the disk is full", full.Message, StringComparison.Ordinal);
+            Assert.Contains(data, full.Message, StringComparison.Ordinal);
+            Assert.Equal(["first"], catalog.List().Select(x => x.Name));
+            Assert.False(Directory.Exists(Path.Combine(data, "collections", "second")));
+
+            File.Delete(filler);
+            var second = catalog.Create(new CollectionSpec("second", "none", Dim));
+            await second.UpsertAsync(Batch(0, 5, "after"));
+        }
+        await using var reopened = DurableCatalogTests.OpenCatalog(data);
+        Assert.Equal(["first", "second"], reopened.List().Select(x => x.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(5, reopened.Get("second").Count);
     }
 }
