@@ -171,7 +171,7 @@ public sealed class ModelResolverTests : IDisposable
     [Fact]
     public async Task UnreachableHub_FailsWithinSeconds_NamingFolderOptionCachePathAndSynth()
     {
-        var closedPort = FakeHub.FreePort(); // nothing listens there
+        var closedPort = LoopbackHttpServer.FreePort(); // nothing listens there
         var endpoint = $"http://127.0.0.1:{closedPort}";
         using var resolver = new ModelResolver(_scope.Options(endpoint: endpoint, folder: _scope.Folder));
 
