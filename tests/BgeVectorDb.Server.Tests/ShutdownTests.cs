@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Protos.V1;
 using BgeVectorDb.Server.Tests.Infrastructure;
 using Grpc.Core;
@@ -26,19 +27,12 @@ public sealed class ShutdownTests : IDisposable
 
     private string ModelsFolder => _dir.Sub("models");
 
-    private Dictionary<string, string> Settings(int shutdownTimeoutSeconds) => new()
-    {
-        ["Models:ModelsFolder"] = ModelsFolder,
-        ["Models:AllowDownload"] = "false",
-        ["Models:CacheFolder"] = _dir.Sub("cache"),
-        ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
-        ["Inference:RerankerModel"] = "none",
-        ["Server:ShutdownTimeoutSeconds"] = shutdownTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
+    private Dictionary<string, string> Settings(int shutdownTimeoutSeconds) => ServerSettings.TinyModels(_dir, reranker: "none",
+        ("Server:ShutdownTimeoutSeconds", shutdownTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     private static List<Document> Docs(string prefix, int count, int maxChars = 400)
     {
-        var corpus = TestData.ReadCorpus(TestData.SciFact).Take(count).ToList();
+        var corpus = BeirReader.ReadCorpus(SharedData.SciFact).Take(count).ToList();
         return corpus.Select((c, i) => DurabilityTests.Doc($"{prefix}{i}", c.FullText.Length > maxChars ? c.FullText[..maxChars] : c.FullText, i)).ToList();
     }
 
@@ -71,11 +65,11 @@ public sealed class ShutdownTests : IDisposable
     [Fact]
     public async Task An_inflight_unary_call_finishes_ok_while_calls_after_sigterm_get_unavailable()
     {
-        const int Timeout = 20;
+        const int Timeout = 30;   // the default; drain deadline 25 s after SIGTERM
         var data = _dir.Sub("data");
-        // One unary upsert of 2,000 whole SciFact documents: seconds of embedding even with the tiny model.
-        var docs = Docs("u", 2000, maxChars: 4000);
-        var settings = new Dictionary<string, string>(Settings(Timeout)) { ["Limits:MaxBatchSize"] = "2000" };
+        // One unary upsert of 1,000 whole SciFact documents (the batch limit): seconds of embedding even with the tiny model.
+        var docs = Docs("u", 1000, maxChars: 4000);
+        var settings = Settings(Timeout);
         await using (var server = await ServerProcess.StartAsync(data, settings))
         {
             await new Collections.CollectionsClient(server.Channel).CreateCollectionAsync(new CreateCollectionRequest { Name = "s" });
@@ -202,14 +196,69 @@ public sealed class ShutdownTests : IDisposable
     }
 
     [Fact]
+    public async Task A_mining_export_still_streaming_at_the_deadline_ends_with_unavailable_after_the_examples_sent()
+    {
+        const int Timeout = 4;   // drain deadline 3 s after SIGTERM
+        await using var server = await ServerProcess.StartAsync(_dir.Sub("data"), Settings(Timeout));
+        await new Collections.CollectionsClient(server.Channel).CreateCollectionAsync(new CreateCollectionRequest { Name = "m" });
+        var docs = Docs("m", 300);
+        foreach (var chunk in docs.Chunk(100))
+        {
+            var upsert = new UpsertRequest { Collection = "m" };
+            upsert.Documents.AddRange(chunk);
+            await new Documents.DocumentsClient(server.Channel).UpsertAsync(upsert);
+        }
+        // 2,000 queries read slowly (one result per 20 ms): the export is still running, its writes held back by flow
+        // control, when the deadline comes.
+        var request = new MineRequest { Collection = "m", RangeStart = 2, RangeEnd = 30, NegativeNumber = 5, Seed = 3 };
+        for (var i = 0; i < 2000; i++)
+        {
+            var q = new MiningQuery { Query = docs[i % docs.Count].Text[..Math.Min(80, docs[i % docs.Count].Text.Length)], QueryId = $"q{i}" };
+            q.Pos.Add(docs[i % docs.Count].Text);
+            request.Queries.Add(q);
+        }
+        using var call = new Mining.MiningClient(server.Channel).MineHardNegatives(request);
+        Assert.True(await call.ResponseStream.MoveNext());
+        var received = new List<MinedExample> { call.ResponseStream.Current };
+        var sw = Stopwatch.StartNew();
+        var stopped = server.StopAsync(TimeSpan.FromSeconds(Timeout + 15));
+        RpcException? ended = null;
+        try
+        {
+            while (await call.ResponseStream.MoveNext())
+            {
+                received.Add(call.ResponseStream.Current);
+                await Task.Delay(20);
+            }
+        }
+        catch (RpcException ex)
+        {
+            ended = ex;
+        }
+        var streamEnded = sw.Elapsed;
+        _output.WriteLine($"mining stream ended {streamEnded.TotalSeconds:F1} s after SIGTERM after {received.Count} of {request.Queries.Count} examples");
+        Assert.True(ended is not null, $"the export finished all {received.Count} examples before the deadline: make it longer");
+        AssertShuttingDown(ended!, "mining export", server);
+        Assert.InRange(received.Count, 2, request.Queries.Count - 1);
+        Assert.Equal(Enumerable.Range(0, received.Count).Select(i => $"q{i}"), received.Select(m => m.QueryId));   // every example sent is whole, in order
+        Assert.Equal(0, await stopped);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(Timeout), $"exit took {sw.Elapsed}, over the {Timeout} s shutdown timeout");
+    }
+
+    [Fact]
     public async Task Health_check_reports_not_serving_as_soon_as_sigterm_arrives()
     {
         const int Timeout = 8;
         await using var server = await ServerProcess.StartAsync(_dir.Sub("data"), Settings(Timeout));
         var health = new Health.HealthClient(server.Channel);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
-        // An open stream keeps the server draining, so it is still there to answer.
+        // An open stream keeps the server draining, so it is still there to answer (one acked batch: it is open on the server).
+        await new Collections.CollectionsClient(server.Channel).CreateCollectionAsync(new CreateCollectionRequest { Name = "h" });
         using var stream = new Documents.DocumentsClient(server.Channel).UpsertStream();
+        var first = new UpsertRequest { Collection = "h" };
+        first.Documents.AddRange(Docs("h", 3));
+        await stream.RequestStream.WriteAsync(first);
+        Assert.True(await stream.ResponseStream.MoveNext());
         var stopped = server.StopAsync(TimeSpan.FromSeconds(Timeout + 15));
         var sw = Stopwatch.StartNew();
         HealthCheckResponse.Types.ServingStatus status;

@@ -63,7 +63,6 @@ internal sealed class ShutdownInterceptor(ShutdownDrain drain) : Interceptor
     private sealed class DrainedCall : IDisposable
     {
         private readonly ShutdownDrain _drain;
-        private readonly bool _counted;
         private readonly ServerCallContext _inner;
         private readonly CancellationTokenSource _token;
         private volatile bool _abandoned;
@@ -71,10 +70,16 @@ internal sealed class ShutdownInterceptor(ShutdownDrain drain) : Interceptor
         public DrainedCall(ShutdownDrain drain, bool counted, ServerCallContext inner)
         {
             _drain = drain;
-            _counted = counted;
             _inner = inner;
             _token = CancellationTokenSource.CreateLinkedTokenSource(inner.CancellationToken, drain.Ending);
             Context = new DrainedContext(inner, _token.Token);
+            // The call leaves the drain once its response (status included) is sent, not when its handler returns:
+            // Kestrel must not close the connection while a status is still on its way.
+            inner.GetHttpContext().Response.OnCompleted(() =>
+            {
+                drain.Exit(counted);
+                return Task.CompletedTask;
+            });
         }
 
         public ServerCallContext Context { get; }
@@ -121,11 +126,7 @@ internal sealed class ShutdownInterceptor(ShutdownDrain drain) : Interceptor
             return result;
         }
 
-        public void Dispose()
-        {
-            _drain.Exit(_counted);
-            _token.Dispose();
-        }
+        public void Dispose() => _token.Dispose();
     }
 
     private sealed class Reader<T>(IAsyncStreamReader<T> inner, DrainedCall call) : IAsyncStreamReader<T>
@@ -141,6 +142,9 @@ internal sealed class ShutdownInterceptor(ShutdownDrain drain) : Interceptor
         }
     }
 
+    /// <summary>Refuses writes once the call was ended. A write already waiting for the client (flow control) is not
+    /// cancelled by the drain: grpc-dotnet resets the HTTP/2 stream (CANCEL) when a pending write is cancelled, the very
+    /// reset the drain exists to avoid; the next write fails instead and the call ends with UNAVAILABLE.</summary>
     private sealed class Writer<T>(IServerStreamWriter<T> inner, DrainedCall call) : IServerStreamWriter<T>
     {
         public WriteOptions? WriteOptions
@@ -151,16 +155,13 @@ internal sealed class ShutdownInterceptor(ShutdownDrain drain) : Interceptor
 
         public Task WriteAsync(T message) => WriteAsync(message, CancellationToken.None);
 
-        public async Task WriteAsync(T message, CancellationToken cancellationToken)
+        public Task WriteAsync(T message, CancellationToken cancellationToken)
         {
             if (call.Abandoned) throw new OperationCanceledException(call.Token);
-            if (!cancellationToken.CanBeCanceled || cancellationToken == call.Token)
-            {
-                await inner.WriteAsync(message, call.Token).ConfigureAwait(false);
-                return;
-            }
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, call.Token);
-            await inner.WriteAsync(message, linked.Token).ConfigureAwait(false);
+            call.Token.ThrowIfCancellationRequested();
+            cancellationToken.ThrowIfCancellationRequested();
+            // The handler's token is usually the call's own (the drained context's); only a token of its own reaches the transport.
+            return inner.WriteAsync(message, cancellationToken == call.Token ? CancellationToken.None : cancellationToken);
         }
     }
 
