@@ -6,7 +6,7 @@ namespace BgeVectorDb.Core.Collections;
 /// <summary>What a checkpoint covered.</summary>
 public sealed record CheckpointResult(long Sequence, long WalPosition, long Documents, int RecordsWritten, TimeSpan WritesHeld, TimeSpan Elapsed);
 
-public sealed partial class Collection
+public sealed partial class Collection : IDurableState
 {
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
 
@@ -291,46 +291,41 @@ public sealed partial class Collection
         if (TruncateWal && truncateBefore is > 0 and < long.MaxValue) await _wal!.TruncateBeforeAsync(truncateBefore).ConfigureAwait(false);
     }
 
-    /// <summary>Loads a recovered store into this (empty) collection: documents, then index nodes
-    /// placed as exported (no rebuild). Throws InvalidDataException when the store is inconsistent.</summary>
-    internal MetaRecord LoadFrom(CollectionStore store)
+    Index.IVectorIndex IDurableState.Index => _index;
+
+    long IDurableState.Documents => Count;
+
+    void IDurableState.LoadDocument(DocumentRecord d)
     {
-        MetaRecord? meta = null;
         _lock.EnterWriteLock();
         try
         {
-            foreach (var record in store.ReadAll())
-            {
-                switch (record)
-                {
-                    case DocumentRecord d:
-                        while (_records.Count <= d.InternalId) _records.Add(null);
-                        _records[d.InternalId] = new Record(d.Id, d.Text, d.Metadata);
-                        if (!_idMap.TryAdd(d.Id, d.InternalId)) throw new InvalidDataException($"document '{d.Id}' is stored twice");
-                        break;
-                    case NodeRecord n:
-                        _index.ImportNode(n.Node);
-                        break;
-                    case MetaRecord m:
-                        meta = m;
-                        break;
-                }
-            }
-            if (meta is null) throw new InvalidDataException("the store has no meta record");
-            if (_idMap.Count != meta.Documents) throw new InvalidDataException($"the store holds {_idMap.Count} documents, its meta record says {meta.Documents}");
-            while (_records.Count < meta.Slots) _records.Add(null);
-            // Internal ids are never reused (the HNSW index keeps tombstones), so FreeIds is always empty.
-            if (meta.FreeIds.Length > 0) throw new InvalidDataException("the store lists reusable ids, which this version never writes");
-            _deletedTotal = meta.DeletedTotal;
-            _index.CompleteImport(meta.State);
-            RestoreCheckpointPosition(meta.WalPosition);
-            return meta;
+            while (_records.Count <= d.InternalId) _records.Add(null);
+            _records[d.InternalId] = new Record(d.Id, d.Text, d.Metadata);
+            if (!_idMap.TryAdd(d.Id, d.InternalId)) throw new InvalidDataException($"document '{d.Id}' is stored twice");
         }
         finally
         {
             _lock.ExitWriteLock();
         }
     }
+
+    void IDurableState.CompleteLoad(MetaRecord meta)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            while (_records.Count < meta.Slots) _records.Add(null);
+            _deletedTotal = meta.DeletedTotal;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        RestoreCheckpointPosition(meta.WalPosition);
+    }
+
+    void IDurableState.AttachStore(CollectionStore store, long checkpointSequence) => AttachStore(store, checkpointSequence);
 
     private void DisposeStore()
     {

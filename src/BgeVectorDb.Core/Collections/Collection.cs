@@ -75,7 +75,7 @@ public sealed partial class Collection : IAsyncDisposable
 
     public CollectionStatistics GetStatistics()
     {
-        var disk = Folder is null ? 0 : DiskUsage(Folder);
+        var disk = Folder is null ? 0 : CollectionLayout.DiskBytes(Folder);
         var checkpointPosition = LastCheckpoint.WalPosition;
         _lock.EnterReadLock();
         try
@@ -87,21 +87,6 @@ public sealed partial class Collection : IAsyncDisposable
         {
             _lock.ExitReadLock();
         }
-    }
-
-    /// <summary>Bytes of every file under <paramref name="folder"/>; files that vanish meanwhile (pruned checkpoints) are skipped.</summary>
-    private static long DiskUsage(string folder)
-    {
-        long bytes = 0;
-        try
-        {
-            var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true };
-            foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*", options)) bytes += file.Length;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
-        return bytes;
     }
 
     /// <summary>Inserts or replaces a batch. Returns once the batch is durable and visible. A rejected
@@ -192,7 +177,7 @@ public sealed partial class Collection : IAsyncDisposable
     }
 
     /// <summary>Applies logged entries during recovery (no validation, no logging).</summary>
-    internal void Replay(WalEntry entry)
+    void IDurableState.Replay(WalEntry entry)
     {
         switch (entry)
         {

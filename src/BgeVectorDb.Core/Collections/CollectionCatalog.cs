@@ -357,7 +357,4 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted collection {Name}")]
     private partial void LogDeleted(string name);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Recovered collection {Name}: replayed {Entries} log entries, {Documents} documents, in {ElapsedMs} ms")]
-    private partial void LogRecovered(string name, int entries, long documents, long elapsedMs);
 }
