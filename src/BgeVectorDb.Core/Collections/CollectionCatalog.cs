@@ -93,15 +93,22 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
                 throw new EngineException(EngineErrorKind.AlreadyExists, $"collection '{spec.Name}' already exists");
             }
             var created = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            var collection = OpenCollection(spec.Name, config, created, fresh: true);
-            _collections.Add(spec.Name, collection);
+            Collection? collection = null;
             try
             {
+                collection = OpenCollection(spec.Name, config, created, fresh: true);
+                _collections.Add(spec.Name, collection);
                 SaveCatalog();
             }
-            catch
+            catch (Exception ex)
             {
+                // Nothing of a failed create stays: not in the catalog, no open store, no folder. A full disk is
+                // RESOURCE_EXHAUSTED naming the volume (judged before the new folder is removed).
+                var full = _dataDirectory is null ? null : DiskSpace.FullError(ex, _dataDirectory, $"creating collection '{spec.Name}'");
                 _collections.Remove(spec.Name);
+                collection?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                if (_dataDirectory is not null && Directory.Exists(CollectionDirectory(spec.Name))) RemoveTombstone(CollectionDirectory(spec.Name));
+                if (full is not null) throw full;
                 throw;
             }
             LogCreated(spec.Name, config.EmbeddingModel, config.Dimension);

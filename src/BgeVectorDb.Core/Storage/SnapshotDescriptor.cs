@@ -43,6 +43,12 @@ public sealed record SnapshotDescriptor(string Name, CollectionConfig Config, lo
     }
 
     /// <summary>Copies a folder tree (files only), returning relative path -> SHA-256 of each copy.</summary>
+    /// <summary>Bytes of the files <see cref="CopyTree"/> would copy from <paramref name="source"/>.</summary>
+    internal static long TreeBytes(string source, Func<string, bool>? include = null) =>
+        !Directory.Exists(source) ? 0 : new DirectoryInfo(source).EnumerateFiles("*", SearchOption.AllDirectories)
+            .Where(f => include is null || include(Path.GetRelativePath(source, f.FullName)))
+            .Sum(f => f.Length);
+
     internal static Dictionary<string, string> CopyTree(string source, string target, string relativeRoot, Func<string, bool>? include = null)
     {
         var files = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -13,7 +13,7 @@ public sealed class DiskFullTests : IDisposable
     private const int Dim = 8;
     private readonly string _mount = Path.Combine(Path.GetTempPath(), "bgevdb-diskfull-" + Guid.NewGuid().ToString("N"));
     private readonly ITestOutputHelper _output;
-    private bool _mounted;
+    private readonly List<string> _mounts = [];
 
     public DiskFullTests(ITestOutputHelper output)
     {
@@ -23,7 +23,7 @@ public sealed class DiskFullTests : IDisposable
 
     public void Dispose()
     {
-        if (_mounted) Run("umount", "-l", _mount);
+        for (var i = _mounts.Count - 1; i >= 0; i--) Run("umount", "-l", _mounts[i]);
         Directory.Delete(_mount, recursive: true);
     }
 
@@ -61,7 +61,7 @@ public sealed class DiskFullTests : IDisposable
             _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({output.Trim()}); run as root to exercise a full disk");
             return;
         }
-        _mounted = true;
+        _mounts.Add(_mount);
         var data = Path.Combine(_mount, "data");
         var text = new string('y', 4000);
         var ids = new List<string>();
@@ -125,7 +125,7 @@ public sealed class DiskFullTests : IDisposable
             _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({output.Trim()}); run as root to exercise a full disk");
             return;
         }
-        _mounted = true;
+        _mounts.Add(_mount);
         var data = Path.Combine(_mount, "data");
         var text = new string('x', 4000);
         var acked = new HashSet<string>(StringComparer.Ordinal);
@@ -165,5 +165,124 @@ public sealed class DiskFullTests : IDisposable
         var r = reopened.Get("full");
         Assert.Empty(r.Get(acked.ToArray(), ReturnFields.Default).Missing);
         Assert.Equal(acked.Count, r.Count);
+    }
+
+    /// <summary>Writes <paramref name="filler"/> until the volume has no byte left.</summary>
+    private static void FillCompletely(string filler)
+    {
+        using var fs = new FileStream(filler, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+        var block = new byte[64 << 10];
+        try
+        {
+            while (true)
+            {
+                fs.Write(block);
+                fs.Flush();
+            }
+        }
+        catch (IOException)
+        {
+            // ENOSPC: full
+        }
+        block = new byte[512];
+        try
+        {
+            while (true)
+            {
+                fs.Write(block);
+                fs.Flush();
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>Mounts a tmpfs of <paramref name="size"/> at <paramref name="folder"/>; false (and says so) without root.</summary>
+    private bool MountTmpfs(string folder, string size)
+    {
+        Directory.CreateDirectory(folder);
+        var (code, output) = Run("mount", "-t", "tmpfs", "-o", $"size={size}", "tmpfs", folder);
+        if (code != 0)
+        {
+            _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({output.Trim()}); run as root to exercise a full disk");
+            return false;
+        }
+        _mounts.Add(folder);
+        return true;
+    }
+
+    /// <summary>A snapshot that does not fit is refused before it copies anything (it would take the space the WALs
+    /// need), and one whose copy runs out of space anyway (the disk filled meanwhile) fails the same way: both
+    /// RESOURCE_EXHAUSTED naming the volume, no partial copy left, and a snapshot succeeds once there is room.</summary>
+    [Fact]
+    public async Task A_snapshot_that_does_not_fit_fails_with_resource_exhausted_and_leaves_no_partial_copy()
+    {
+        if (!MountTmpfs(_mount, "48m")) return;
+        var data = Path.Combine(_mount, "data");
+        var snapshots = Path.Combine(data, "snapshots");
+        await using var catalog = DurableCatalogTests.OpenCatalog(data);
+        var c = catalog.Create(new CollectionSpec("snap", "none", Dim));
+        for (var b = 0; b < 30; b++) await c.UpsertAsync(Batch(b * 20, 20, new string('s', 4000)));
+        if (!MountTmpfs(snapshots, "2m")) return;   // the snapshots folder is its own small volume
+
+        var refused = await Assert.ThrowsAsync<EngineException>(() => catalog.CreateSnapshotAsync("snap"));
+        _output.WriteLine(refused.Message);
+        Assert.Equal(EngineErrorKind.ResourceExhausted, refused.Kind);
+        Assert.Contains("disk space", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(snapshots, refused.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(snapshots));
+
+        Assert.Equal(0, Run("umount", snapshots).Code);
+        _mounts.Remove(snapshots);
+        var filler = Path.Combine(_mount, "filler");
+        c.SnapshotCopyHook = () =>
+        {
+            // The space check passed; the disk fills before the copy.
+            File.WriteAllBytes(filler, new byte[Math.Max(0, new DriveInfo(_mount).AvailableFreeSpace - (512 << 10))]);
+            return Task.CompletedTask;
+        };
+        var ranOut = await Assert.ThrowsAsync<EngineException>(() => catalog.CreateSnapshotAsync("snap"));
+        _output.WriteLine(ranOut.Message);
+        Assert.Equal(EngineErrorKind.ResourceExhausted, ranOut.Kind);
+        Assert.Contains("the disk is full", ranOut.Message, StringComparison.Ordinal);
+        Assert.Contains(snapshots, ranOut.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(snapshots));
+
+        c.SnapshotCopyHook = null;
+        File.Delete(filler);
+        var (folder, descriptor) = await catalog.CreateSnapshotAsync("snap");
+        Assert.Equal(600, descriptor.Documents);
+        Assert.Equal([folder], Directory.GetFileSystemEntries(snapshots));
+    }
+
+    /// <summary>Creating a collection on a full disk is RESOURCE_EXHAUSTED naming the volume and leaves nothing behind
+    /// (no catalog entry, no folder, no open store); the same name can be created once space returns, and it persists.</summary>
+    [Fact]
+    public async Task Creating_a_collection_on_a_full_disk_fails_with_resource_exhausted_and_leaves_nothing_behind()
+    {
+        if (!MountTmpfs(_mount, "16m")) return;
+        var data = Path.Combine(_mount, "data");
+        var filler = Path.Combine(_mount, "filler");
+        await using (var catalog = DurableCatalogTests.OpenCatalog(data))
+        {
+            catalog.Create(new CollectionSpec("first", "none", Dim));
+            FillCompletely(filler);   // with a few KiB free the create still succeeds (FASTER's files start empty)
+
+            var full = Assert.Throws<EngineException>(() => catalog.Create(new CollectionSpec("second", "none", Dim)));
+            _output.WriteLine(full.Message);
+            Assert.Equal(EngineErrorKind.ResourceExhausted, full.Kind);
+            Assert.Contains("the disk is full", full.Message, StringComparison.Ordinal);
+            Assert.Contains(data, full.Message, StringComparison.Ordinal);
+            Assert.Equal(["first"], catalog.List().Select(x => x.Name));
+            Assert.False(Directory.Exists(Path.Combine(data, "collections", "second")));
+
+            File.Delete(filler);
+            var second = catalog.Create(new CollectionSpec("second", "none", Dim));
+            await second.UpsertAsync(Batch(0, 5, "after"));
+        }
+        await using var reopened = DurableCatalogTests.OpenCatalog(data);
+        Assert.Equal(["first", "second"], reopened.List().Select(x => x.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(5, reopened.Get("second").Count);
     }
 }
