@@ -10,25 +10,21 @@ public sealed partial class Collection : IDurableState
 {
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
 
-    // Apply order = log order: each write waits for the one logged before it (guarded by _writeGate).
-    private Task _applyTail = Task.CompletedTask;
-
     // Internal ids whose document or index node changed since the last checkpoint (guarded by _lock).
     private HashSet<int> _dirty = [];
     private CollectionStore? _store;
     private long _checkpointSequence;
-    private long _writesSinceCheckpoint;
     private long _lastCheckpointMs = Environment.TickCount64;
 
     /// <summary>Documents written (upserted or deleted) since the last checkpoint.</summary>
-    public long WritesSinceCheckpoint => Interlocked.Read(ref _writesSinceCheckpoint);
+    public long WritesSinceCheckpoint => _applier.Writes;
 
     public TimeSpan SinceLastCheckpoint => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastCheckpointMs));
 
     /// <summary>Sequence number of the last checkpoint (0 when none).</summary>
     public long CheckpointSequence => Interlocked.Read(ref _checkpointSequence);
 
-    internal IWriteAheadLog? Wal => _wal;
+    internal IWriteAheadLog? Wal => _applier.Wal;
 
     /// <summary>Truncate the WAL behind the older kept checkpoint (Storage:KeepWholeWal = false); set by the catalog.</summary>
     internal bool TruncateWal { get; set; }
@@ -37,81 +33,12 @@ public sealed partial class Collection : IDurableState
 
     internal CollectionStore? Store => _store;
 
-    /// <summary>Logs <paramref name="entry"/> then applies it. Only the enqueue is serialised, so
-    /// concurrent writers share the WAL commit (group commit); each applies in log order once its
-    /// entry is durable, and returns only then.</summary>
-    private async Task<(long Position, T Result)> LogThenApplyAsync<T>(WalEntry entry, Func<T> apply, CancellationToken cancellationToken)
-    {
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        long position;
-        Task durable;
-        Task previous;
-        var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        try
-        {
-            if (_closed) throw Deleted();
-            try
-            {
-                (position, durable) = _wal is null ? (0L, Task.CompletedTask) : _wal.Enqueue(entry);
-            }
-            catch (WalUnavailableException ex)
-            {
-                throw NotDurable(ex);
-            }
-            previous = _applyTail;
-            _applyTail = applied.Task;
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-        // Past this point the write is not cancelled: once logged it must also be applied.
-        Exception? failure = null;
-        try
-        {
-            await durable.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            failure = ex;
-        }
-        await previous.ConfigureAwait(false);
-        T result = default!;
-        try
-        {
-            if (failure is null)
-            {
-                result = apply();
-                Interlocked.Add(ref _writesSinceCheckpoint, entry switch { UpsertEntry u => u.Documents.Count, DeleteEntry d => d.Ids.Count, _ => 1 });
-            }
-        }
-        finally
-        {
-            applied.SetResult();
-        }
-        if (failure is not null) throw NotDurable(failure);
-        return (position, result);
-    }
-
-    /// <summary>A write the WAL could not make durable: RESOURCE_EXHAUSTED when the disk is full (retry once space
-    /// is freed), UNAVAILABLE for any other WAL failure (an I/O error, the log closed under it at shutdown); the write
-    /// was not applied.</summary>
-    private Exception NotDurable(Exception failure) => failure switch
-    {
-        WalUnavailableException { DiskFull: true } => new EngineException(EngineErrorKind.ResourceExhausted,
-            $"collection '{Name}': write not durable, not applied: {failure.Message}", inner: failure),
-        WalUnavailableException => new EngineException(EngineErrorKind.Unavailable,
-            $"collection '{Name}': write not durable, not applied: {failure.Message}", inner: failure),
-        _ => new EngineException(EngineErrorKind.Unavailable,
-            $"collection '{Name}': write not durable, not applied: {failure.Message}", inner: failure),
-    };
-
     /// <summary>Records that the node of <paramref name="internalId"/> (and the neighbours its links
     /// name, whose links an insert may have changed) must go into the next checkpoint. Called under
     /// the write lock, after the index has applied the write.</summary>
     private void TrackWrite(int internalId)
     {
-        if (_wal is null) return;
+        if (Wal is null) return;
         _dirty.Add(internalId);
         if (!_index.TryExportNode(internalId, out var node)) return;
         foreach (var level in node.Links)
@@ -134,11 +61,11 @@ public sealed partial class Collection : IDurableState
     /// </summary>
     public async Task<CheckpointResult?> CheckpointAsync(CancellationToken cancellationToken = default)
     {
-        if (_store is null || _wal is null) return null;
+        if (_store is null || Wal is null) return null;
         await _checkpointGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_closed) return null;   // deleted meanwhile
+            if (_applier.Closed) return null;   // deleted meanwhile
             return (await CheckpointUnderGateAsync(cancellationToken).ConfigureAwait(false)).Result;
         }
         finally
@@ -150,18 +77,14 @@ public sealed partial class Collection : IDurableState
     private async Task<(CheckpointResult Result, CheckpointManifest Manifest)> CheckpointUnderGateAsync(CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var wal = _wal!;
         var store = _store!;
         {
             HashSet<int> dirty;
             long position, documents;
             TimeSpan held;
-            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            var cut = System.Diagnostics.Stopwatch.GetTimestamp();
-            try
+            using (var hold = await _applier.HoldAsync(cancellationToken).ConfigureAwait(false))
             {
-                await _applyTail.ConfigureAwait(false);
-                position = wal.TailPosition;
+                position = hold.Position;
                 _lock.EnterWriteLock();
                 try
                 {
@@ -174,12 +97,8 @@ public sealed partial class Collection : IDurableState
                 {
                     _lock.ExitWriteLock();
                 }
-                Interlocked.Exchange(ref _writesSinceCheckpoint, 0);
-                held = System.Diagnostics.Stopwatch.GetElapsedTime(cut);
-            }
-            finally
-            {
-                _writeGate.Release();
+                hold.ResetWrites();
+                held = System.Diagnostics.Stopwatch.GetElapsedTime(hold.HeldSince);
             }
 
             CheckpointManifest manifest;
@@ -288,7 +207,7 @@ public sealed partial class Collection : IDurableState
                 if (Guid.TryParse(Path.GetFileName(dir), out var token) && !keptTokens.Contains(token)) Directory.Delete(dir, recursive: true);
             }
         }
-        if (TruncateWal && truncateBefore is > 0 and < long.MaxValue) await _wal!.TruncateBeforeAsync(truncateBefore).ConfigureAwait(false);
+        if (TruncateWal && truncateBefore is > 0 and < long.MaxValue) await Wal!.TruncateBeforeAsync(truncateBefore).ConfigureAwait(false);
     }
 
     Index.IVectorIndex IDurableState.Index => _index;

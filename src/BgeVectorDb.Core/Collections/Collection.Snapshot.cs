@@ -15,11 +15,11 @@ public sealed partial class Collection
     /// </summary>
     public async Task<SnapshotDescriptor> CreateSnapshotAsync(string folder, CancellationToken cancellationToken = default)
     {
-        if (_store is null || _wal is null) throw new InvalidOperationException($"collection '{Name}' is not durable");
+        if (_store is null || Wal is null) throw new InvalidOperationException($"collection '{Name}' is not durable");
         await _checkpointGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_closed) throw Deleted();
+            if (_applier.Closed) throw Deleted();
             var (result, manifest) = await CheckpointUnderGateAsync(cancellationToken).ConfigureAwait(false);
             var temp = folder + ".partial";
             if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);

@@ -28,14 +28,12 @@ public sealed record CollectionStatistics(long Documents, long Deleted, int Dime
 public sealed partial class Collection : IAsyncDisposable
 {
     private readonly EngineLimits _limits;
-    private readonly IWriteAheadLog? _wal;
+    private readonly DurableApplier _applier;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly Dictionary<string, int> _idMap = new(StringComparer.Ordinal);
     private readonly List<Record?> _records = [];
     private readonly IVectorIndex _index;
     private long _deletedTotal;
-    private volatile bool _closed;
 
     internal Collection(string name, CollectionConfig config, long createdAtMs, ITextEmbedder? embedder, IReranker? reranker,
         EngineLimits limits, IWriteAheadLog? wal)
@@ -46,7 +44,7 @@ public sealed partial class Collection : IAsyncDisposable
         Embedder = embedder;
         Reranker = reranker;
         _limits = limits;
-        _wal = wal;
+        _applier = new DurableApplier(name, wal, Deleted);
         _index = new HnswIndex(config.Dimension, config.Distance, config.Hnsw.M, config.Hnsw.EfConstruction, config.Hnsw.EfSearch);
     }
 
@@ -81,7 +79,7 @@ public sealed partial class Collection : IAsyncDisposable
         try
         {
             return new CollectionStatistics(_idMap.Count, _deletedTotal, Config.Dimension, _index.Kind, _index.MemoryBytes,
-                disk, _wal?.TailPosition ?? 0, checkpointPosition, _wal?.SizeBytes ?? 0);
+                disk, Wal?.TailPosition ?? 0, checkpointPosition, Wal?.SizeBytes ?? 0);
         }
         finally
         {
@@ -101,7 +99,7 @@ public sealed partial class Collection : IAsyncDisposable
         // logged and applied in parts, in order; the call returns once every part is durable and applied.
         foreach (var part in WalParts(prepared))
         {
-            (position, var replaced) = await LogThenApplyAsync(new UpsertEntry(part), () => ApplyUpsert(part), cancellationToken).ConfigureAwait(false);
+            (position, var replaced) = await _applier.LogThenApplyAsync(new UpsertEntry(part), () => ApplyUpsert(part), cancellationToken).ConfigureAwait(false);
             replacedTotal += replaced;
         }
         return new UpsertResult(prepared.Length, replacedTotal, position);
@@ -140,7 +138,7 @@ public sealed partial class Collection : IAsyncDisposable
     public async Task<DeleteResult> DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
     {
         DocumentValidator.ValidateIds(ids, _limits);
-        var (position, deleted) = await LogThenApplyAsync(new DeleteEntry(ids.ToArray()), () => ApplyDelete(ids), cancellationToken).ConfigureAwait(false);
+        var (position, deleted) = await _applier.LogThenApplyAsync(new DeleteEntry(ids.ToArray()), () => ApplyDelete(ids), cancellationToken).ConfigureAwait(false);
         return new DeleteResult(deleted, position);
     }
 
@@ -299,7 +297,7 @@ public sealed partial class Collection : IAsyncDisposable
     }
 
     /// <summary>Closes the collection (it was deleted, or the catalog closes). Writes already logged finish and
-    /// are acked; later writes fail with NOT_FOUND ("was deleted"), or UNAVAILABLE when the server is shutting down;
+    /// are acked (<see cref="DurableApplier.CloseAsync"/>); later writes fail with NOT_FOUND ("was deleted"), or UNAVAILABLE when the server is shutting down;
     /// searches of the in-memory index still answer. A checkpoint or snapshot in progress finishes first: it still
     /// uses the store and the WAL.</summary>
     public ValueTask DisposeAsync() => DisposeAsync(shuttingDown: false);
@@ -310,20 +308,9 @@ public sealed partial class Collection : IAsyncDisposable
         await _checkpointGate.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (_closed) return;
-            Task applied;
-            await _writeGate.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                _closed = true;
-                applied = _applyTail;
-            }
-            finally
-            {
-                _writeGate.Release();
-            }
-            await applied.ConfigureAwait(false);
-            if (_wal is not null) await _wal.DisposeAsync().ConfigureAwait(false);
+            if (_applier.Closed) return;
+            await _applier.CloseAsync().ConfigureAwait(false);
+            if (Wal is not null) await Wal.DisposeAsync().ConfigureAwait(false);
             DisposeStore();
         }
         finally
