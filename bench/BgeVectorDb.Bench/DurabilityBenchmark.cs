@@ -5,6 +5,7 @@ using BgeVectorDb.Core.Models;
 using BgeVectorDb.Core.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using static BgeVectorDb.Bench.StorageBenchSupport;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Bench;
 

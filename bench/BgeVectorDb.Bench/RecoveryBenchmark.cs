@@ -6,6 +6,7 @@ using BgeVectorDb.Core.Search;
 using BgeVectorDb.Core.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using static BgeVectorDb.Bench.StorageBenchSupport;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Bench;
 

@@ -75,6 +75,21 @@ public sealed class DependencyRulesTests
     }
 
     [Fact]
+    public void Only_mining_builds_on_collections()
+    {
+        // The collection sits on top of the engine: the building blocks below it never reach up to it (live recall
+        // reruns through an interface of Telemetry; limits are a primitive).
+        string[] below =
+        [
+            "BgeVectorDb.Core.Primitives", "BgeVectorDb.Core.Index", "BgeVectorDb.Core.Storage", "BgeVectorDb.Core.Search",
+            "BgeVectorDb.Core.Embedding", "BgeVectorDb.Core.Inference", "BgeVectorDb.Core.Reranking", "BgeVectorDb.Core.Models",
+            "BgeVectorDb.Core.Telemetry",
+        ];
+        var violations = NamespaceDependencies.Violations(Core, below, "BgeVectorDb.Core.Collections");
+        Assert.True(violations.Count == 0, "building blocks use Collections types:\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
     public void A_forbidden_namespace_use_is_reported_with_the_using_type()
     {
         // Uses that exist: Collections builds on Index and Storage (fields, calls), so the empty result above means absent.

@@ -37,26 +37,9 @@ public sealed partial class Collection
 
     /// <summary>The best <paramref name="n"/> hits (filter applied) with their texts, best first, through
     /// the collection's index (whatever kind it is).</summary>
-    internal MiningHit[] MiningCandidates(float[] queryVector, int n, Filter? filter)
-    {
-        _lock.EnterReadLock();
-        try
-        {
-            Func<int, bool>? predicate = filter is null ? null : id => _records[id] is { } r && filter.Matches(r.Metadata);
-            var found = _index.Search(queryVector, n, predicate, Math.Max(Config.Hnsw.EfSearch, n));
-            var result = new MiningHit[found.Length];
-            for (var i = 0; i < found.Length; i++)
-            {
-                var r = _records[found[i].Id]!;
-                result[i] = new MiningHit(r.Id, r.Text, found[i].Score, i + 1);
-            }
-            return result;
-        }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
-    }
+    internal MiningHit[] MiningCandidates(float[] queryVector, int n, Filter? filter) =>
+        Candidates(new CandidateRequest(queryVector, n, filter, Ef: Math.Max(Config.Hnsw.EfSearch, n))).Hits
+            .Select(c => new MiningHit(c.Id, c.Text, c.Score, c.Rank)).ToArray();
 
     /// <summary>Texts of stored documents by id, in order; null for an id not stored.</summary>
     internal string?[] MiningTexts(IReadOnlyList<string> ids)

@@ -152,38 +152,15 @@ public sealed partial class Collection
     {
         var ef = SearchEf(options.Ef, n);
         var fields = options.Fields ?? ReturnFields.Default;
-        var t = Stopwatch.GetTimestamp();
-        _lock.EnterReadLock();
-        try
+        var found = Candidates(new CandidateRequest(query, n, options.Filter, excludeId, ef, WithVectors: fields.Vector));
+        SampleRecall(query, n, options.Filter, excludeId, found.Hits);
+        var hits = new List<SearchHit>(found.Hits.Length);
+        foreach (var c in found.Hits)
         {
-            Func<int, bool>? predicate = null;
-            if (options.Filter is { } filter)
-            {
-                predicate = id => id != excludeId && _records[id] is { } r && filter.Matches(r.Metadata);
-            }
-            else if (excludeId is { } ex)
-            {
-                predicate = id => id != ex;
-            }
-            var found = _index.Search(query, n, predicate, ef);
-            var annUs = ElapsedUs(t);
-            SampleRecall(query, n, options.Filter, excludeId, found);
-            t = Stopwatch.GetTimestamp();
-            var hits = new List<SearchHit>(found.Length);
-            for (var i = 0; i < found.Length; i++)
-            {
-                var r = _records[found[i].Id]!;
-                hits.Add(new SearchHit(r.Id, found[i].Score, found[i].Score, null, i + 1,
-                    withText || fields.Text ? r.Text : null,
-                    fields.Metadata ? r.Metadata : null,
-                    fields.Vector ? ReadVector(found[i].Id) : null));
-            }
-            return (hits, annUs, ElapsedUs(t), options.Filter is null ? _index.Kind : _index.Kind + "_filtered", ef);
+            hits.Add(new SearchHit(c.Id, c.Score, c.Score, null, c.Rank, withText || fields.Text ? c.Text : null,
+                fields.Metadata ? c.Metadata : null, c.Vector));
         }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
+        return (hits, found.AnnUs, found.FetchUs, options.Filter is null ? _index.Kind : _index.Kind + "_filtered", ef);
     }
 
     private static SearchResult Finish(List<SearchHit> hits, int k, bool reranked, StageTimings timings, string indexUsed, int ef, ReturnFields? fields = null)

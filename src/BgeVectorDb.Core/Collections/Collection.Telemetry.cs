@@ -8,10 +8,9 @@ namespace BgeVectorDb.Core.Collections;
 /// <summary>Figures of the last checkpoint of a collection (zeros before the first one).</summary>
 public sealed record CheckpointFigures(long Count, long WalPosition, long Bytes, double DurationSeconds, long UnixTimeMs);
 
-public sealed partial class Collection
+public sealed partial class Collection : IRecallTarget
 {
     private const int RecallWindow = 256;
-    private const int RecallScanChunk = 4096;
 
     private readonly Lock _telemetryLock = new();
     private readonly double[] _recentRecall = new double[RecallWindow];
@@ -96,54 +95,31 @@ public sealed partial class Collection
     }
 
     /// <summary>On the search path, after the index answered: maybe queue this search for an exact rerun.</summary>
-    private void SampleRecall(float[] query, int k, Filter? filter, int? excludeId, ScoredId[] found)
+    private void SampleRecall(float[] query, int k, Filter? filter, int? excludeId, Candidate[] found)
     {
         var sampler = RecallSampler;
         if (sampler is null || !sampler.ShouldSample()) return;
         var returned = new int[found.Length];
-        for (var i = 0; i < found.Length; i++) returned[i] = found[i].Id;
+        for (var i = 0; i < found.Length; i++) returned[i] = found[i].InternalId;
         sampler.TryEnqueue(new RecallProbe(this, query, k, filter, excludeId, returned));
     }
 
     /// <summary>
-    /// Reruns a sampled search with an exact scan of every live vector (same filter and exclusion) and returns
-    /// recall@k = |returned ∩ exact top-k| / |exact top-k|, or null when nothing matches. The scan takes the
-    /// read lock a chunk of ids at a time, so writers are never held back for a whole scan; writes landing
-    /// between the search and its rerun can move the figure slightly.
+    /// Reruns a sampled search exactly (an exact candidate read with the same filter and exclusion) and returns
+    /// recall@k = |returned ∩ exact top-k| / |exact top-k|, or null when nothing matches. Writes landing between the
+    /// search and its rerun can move the figure slightly.
     /// </summary>
+    double? IRecallTarget.MeasureRecall(RecallProbe probe) => MeasureRecall(probe);
+
     internal double? MeasureRecall(RecallProbe probe)
     {
-        var top = new TopK(probe.K);
-        var vector = new float[Config.Dimension];
-        var next = 0;
-        while (true)
-        {
-            _lock.EnterReadLock();
-            try
-            {
-                var end = Math.Min(_records.Count, next + RecallScanChunk);
-                if (next >= end) break;
-                for (var id = next; id < end; id++)
-                {
-                    if (id == probe.ExcludeId || _records[id] is not { } r) continue;
-                    if (probe.Filter is { } f && !f.Matches(r.Metadata)) continue;
-                    if (!_index.TryGetVector(id, vector)) continue;
-                    top.Offer(id, VectorMath.Score(Config.Distance, probe.Query, vector));
-                }
-                next = end;
-            }
-            finally
-            {
-                _lock.ExitReadLock();
-            }
-        }
-        var exact = top.ToSortedArray();
+        var exact = Candidates(new CandidateRequest(probe.Query, probe.K, probe.Filter, probe.ExcludeId, Exact: true)).Hits;
         if (exact.Length == 0) return null;
         var returned = new HashSet<int>(probe.Returned);
         var hits = 0;
         foreach (var e in exact)
         {
-            if (returned.Contains(e.Id)) hits++;
+            if (returned.Contains(e.InternalId)) hits++;
         }
         var recall = (double)hits / exact.Length;
         lock (_telemetryLock)

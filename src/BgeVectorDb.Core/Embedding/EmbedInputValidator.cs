@@ -1,5 +1,5 @@
 using BgeVectorDb.Common.Errors;
-using BgeVectorDb.Core.Collections;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Embedding;
 

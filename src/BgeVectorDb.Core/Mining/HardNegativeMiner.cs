@@ -4,6 +4,7 @@ using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Common.Mining;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Inference;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Core.Mining;
 

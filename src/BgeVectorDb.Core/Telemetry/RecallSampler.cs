@@ -1,12 +1,20 @@
 using System.Threading.Channels;
-using BgeVectorDb.Core.Collections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BgeVectorDb.Core.Telemetry;
 
-/// <summary>What the index returned for one sampled search, to be checked against an exact rerun.</summary>
-internal sealed record RecallProbe(Collection Collection, float[] Query, int K, Search.Filter? Filter, int? ExcludeId, int[] Returned);
+/// <summary>What the index returned for one sampled search (internal ids), to be checked against an exact rerun.</summary>
+internal sealed record RecallProbe(IRecallTarget Collection, float[] Query, int K, Search.Filter? Filter, int? ExcludeId, int[] Returned);
+
+/// <summary>What the sampler reruns a probe on (a collection).</summary>
+internal interface IRecallTarget
+{
+    string Name { get; }
+
+    /// <summary>Recall@k of the probe's returned ids against an exact rerun; null when nothing matches.</summary>
+    double? MeasureRecall(RecallProbe probe);
+}
 
 /// <summary>
 /// Live recall telemetry. A fraction (<see cref="SampleRate"/>) of index searches is queued, and one

@@ -3,6 +3,7 @@ using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Storage;
 using Microsoft.Extensions.Options;
+using BgeVectorDb.Core.Primitives;
 
 namespace BgeVectorDb.Server.Hosting;
 

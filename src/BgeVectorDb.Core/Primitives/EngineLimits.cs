@@ -1,4 +1,4 @@
-namespace BgeVectorDb.Core.Collections;
+namespace BgeVectorDb.Core.Primitives;
 
 /// <summary>Limits on requests (configuration section "Limits"), enforced by the engine with InvalidArgument errors
 /// naming the limit and its configuration key (e.g. "max_ef=10000 (Limits:MaxEf)").</summary>
