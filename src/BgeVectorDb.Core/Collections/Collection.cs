@@ -305,20 +305,10 @@ public sealed partial class Collection : IAsyncDisposable
     internal async ValueTask DisposeAsync(bool shuttingDown)
     {
         if (shuttingDown) _shuttingDown = true;
-        await _checkpointGate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_applier.Closed) return;
-            await _applier.CloseAsync().ConfigureAwait(false);
-            if (Wal is not null) await Wal.DisposeAsync().ConfigureAwait(false);
-            DisposeStore();
-        }
-        finally
-        {
-            _checkpointGate.Release();
-        }
-        // The gates and the lock are not disposed: callers that still hold this object get NOT_FOUND or an
-        // answer from memory, never ObjectDisposedException.
+        if (_checkpointer is not null) await _checkpointer.CloseAsync().ConfigureAwait(false);
+        else await _applier.CloseAsync().ConfigureAwait(false);
+        // The lock is not disposed: callers that still hold this object get NOT_FOUND or an answer from memory,
+        // never ObjectDisposedException.
     }
 
     private volatile bool _shuttingDown;

@@ -143,7 +143,7 @@ public sealed partial class CollectionCatalog
                 throw new EngineException(EngineErrorKind.InvalidArgument, $"path: cannot restore from '{folder}': snapshot file {relative} changed while it was copied (checksum mismatch)", "path");
             }
         }
-        var manifests = CheckpointManifest.List(Path.Combine(staging, "checkpoints"));
+        var manifests = CheckpointManifest.List(CollectionLayout.CheckpointDirectory(staging));
         if (manifests.Count != 1)
         {
             throw new EngineException(EngineErrorKind.InvalidArgument,

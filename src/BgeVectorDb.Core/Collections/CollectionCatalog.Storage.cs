@@ -155,7 +155,8 @@ public sealed partial class CollectionCatalog
         if (fresh && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         var embedder = config.HasEmbedder ? _models.GetEmbedder(config.EmbeddingModel) : null;
         var reranker = config.HasReranker ? _models.GetReranker(config.RerankerModel) : null;
-        var collection = CollectionRecovery.Open(dir, name, wal => new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal), _logger);
+        var collection = CollectionRecovery.Open(dir, name, wal => new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal),
+            truncateWal: !_storage.KeepWholeWal, _logger);
         collection.Folder = dir;
         return collection;
     }

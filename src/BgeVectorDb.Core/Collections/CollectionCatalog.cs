@@ -297,7 +297,6 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
                 config.HasReranker ? _models.GetReranker(config.RerankerModel) : null,
                 _limits, wal: null);
         collection.RecallSampler = _recallSampler;
-        collection.TruncateWal = !_storage.KeepWholeWal;
         return collection;
     }
 

@@ -13,8 +13,10 @@ internal static partial class CollectionRecovery
 {
     /// <summary>Recovers the collection in <paramref name="directory"/> into a state made by <paramref name="create"/>
     /// (called once per checkpoint tried, with the opened WAL; a state a failed load filled is dropped). On failure the
-    /// WAL is closed again.</summary>
-    public static T Open<T>(string directory, string name, Func<IWriteAheadLog, T> create, ILogger logger) where T : class, IDurableState
+    /// WAL is closed again. The state gets its <see cref="Checkpointer"/> (which owns the WAL and the store from
+    /// then on) before the WAL is replayed, so replayed writes go into the next checkpoint.
+    /// <paramref name="truncateWal"/>: Storage:KeepWholeWal = false.</summary>
+    public static T Open<T>(string directory, string name, Func<IWriteAheadLog, T> create, bool truncateWal, ILogger logger) where T : class, IDurableState
     {
         var started = Stopwatch.GetTimestamp();
         var wal = FasterLogWal.Open(CollectionLayout.WalDirectory(directory), logger);
@@ -36,7 +38,7 @@ internal static partial class CollectionRecovery
                     store = CollectionStore.Recover(storeDir, checkpointDir, manifest.Token);
                     var recoverMs = (long)Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                     Load(candidate, store);
-                    candidate.AttachStore(store, sequence);
+                    candidate.Attach(new Checkpointer(name, candidate, store, sequence, truncateWal));
                     state = candidate;
                     from = manifest.WalPosition;
                     LogCheckpointLoaded(logger, name, sequence, candidate.Documents, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, recoverMs);
@@ -59,7 +61,8 @@ internal static partial class CollectionRecovery
                 if (problems.Count > 0) LogFullReplay(logger, name);
                 state = create(wal);
                 if (Directory.Exists(storeDir)) Directory.Delete(storeDir, recursive: true);
-                state.AttachStore(CollectionStore.Create(storeDir, checkpointDir), CheckpointManifest.List(checkpointDir).Select(m => m.Sequence).DefaultIfEmpty(0).Max());
+                var sequence = CheckpointManifest.List(checkpointDir).Select(m => m.Sequence).DefaultIfEmpty(0).Max();
+                state.Attach(new Checkpointer(name, state, CollectionStore.Create(storeDir, checkpointDir), sequence, truncateWal));
             }
             var entries = 0;
             foreach (var (_, entry) in wal.ReadFrom(from))

@@ -36,6 +36,12 @@ internal sealed class DurableApplier
     /// <summary>Set by <see cref="CloseAsync"/>: later writes fail with the closed error.</summary>
     public bool Closed => _closed;
 
+    /// <summary>Throws the closed error once <see cref="CloseAsync"/> ran.</summary>
+    public void ThrowIfClosed()
+    {
+        if (_closed) throw _closedError();
+    }
+
     /// <summary>Documents written (upserted or deleted) since the last <see cref="HoldAsync"/> cut reset the count.</summary>
     public long Writes => Interlocked.Read(ref _writes);
 

@@ -4,12 +4,19 @@ namespace BgeVectorDb.Core.Storage;
 
 /// <summary>
 /// The in-memory side of a durable collection as Storage sees it (the collection implements it; Storage never
-/// names the collection's type): what recovery loads a checkpoint into and replays the WAL into.
+/// names the collection's type): what recovery loads a checkpoint into and replays the WAL into, and what a
+/// checkpoint copies from.
 /// </summary>
 internal interface IDurableState
 {
     /// <summary>The collection's vector index: checkpoints export its nodes, recovery imports them.</summary>
     IVectorIndex Index { get; }
+
+    /// <summary>The collection's write path (its WAL; checkpoints hold writes through it).</summary>
+    DurableApplier Applier { get; }
+
+    /// <summary>Internal id slots (live, deleted and never-reused ids): every id below is a document or a tombstone.</summary>
+    int Slots { get; }
 
     /// <summary>Live documents now.</summary>
     long Documents { get; }
@@ -25,6 +32,15 @@ internal interface IDurableState
     /// <summary>Recovery: applies a logged write (no validation, no logging), in log order.</summary>
     void Replay(WalEntry entry);
 
-    /// <summary>Recovery: the store the next checkpoints write to, and the sequence of the last checkpoint.</summary>
-    void AttachStore(CollectionStore store, long checkpointSequence);
+    /// <summary>Recovery, before the WAL is replayed: the collection's checkpointer, to be told of every write
+    /// applied from then on (<see cref="Checkpointer.MarkWritten"/>).</summary>
+    void Attach(Checkpointer checkpointer);
+
+    /// <summary>A checkpoint's cut (writes are held): writes the document of each id in <paramref name="dirty"/>, or
+    /// its deletion, into <paramref name="writer"/>, and returns the counts for the meta record.</summary>
+    CutCounts WriteDocuments(IReadOnlyCollection<int> dirty, CollectionStore.Writer writer);
+
+    /// <summary>A checkpoint completed (telemetry): how long it took, the WAL position it covers, the bytes of its
+    /// FASTER files.</summary>
+    void CheckpointCompleted(TimeSpan duration, long walPosition, long bytes);
 }

@@ -1,4 +1,3 @@
-using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Index.Hnsw;
 using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Storage;
@@ -6,8 +5,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BgeVectorDb.Core.Tests.Storage;
 
-/// <summary><see cref="CollectionRecovery"/> on a real folder (FasterLog + FasterKV), recovered into a state that
-/// records what it is given: which checkpoint is loaded and exactly which WAL entries are replayed.</summary>
+/// <summary><see cref="CollectionRecovery"/> on a real folder (FasterLog + FasterKV), recovered into a <see cref="MemoryState"/>
+/// that records what it is given: which checkpoint is loaded and exactly which WAL entries are replayed.</summary>
 public sealed class CollectionRecoveryTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "bgevdb-recovery-" + Guid.NewGuid().ToString("N"));
@@ -45,7 +44,7 @@ public sealed class CollectionRecoveryTests : IDisposable
     private static CollectionStore RecoverLatest(string storeDir, string checkpointDir) =>
         CollectionStore.Recover(storeDir, checkpointDir, CheckpointManifest.ReadVerified(CheckpointManifest.List(checkpointDir)[0].Path).Token);
 
-    private RecordingState Recover() => CollectionRecovery.Open(_dir, "t", wal => new RecordingState(wal), NullLogger.Instance);
+    private MemoryState Recover() => CollectionRecovery.Open(_dir, "t", wal => new MemoryState(wal), truncateWal: false, NullLogger.Instance);
 
     [Fact]
     public async Task Recovery_loads_the_checkpoint_and_replays_exactly_the_wal_entries_at_and_after_its_position()
@@ -60,8 +59,9 @@ public sealed class CollectionRecoveryTests : IDisposable
         var state = Recover();
         await using var _ = state;
         Assert.Equal(["a", "b"], state.Loaded);
-        Assert.Equal(["w3", "w4"], state.Replayed);
-        Assert.Equal(1, state.Sequence);
+        // Replayed with the checkpointer attached, so the replayed writes go into the next checkpoint.
+        Assert.Equal([("w3", true), ("w4", true)], state.Replayed);
+        Assert.Equal(1, state.Checkpointer!.Sequence);
         Assert.Equal(2, state.Documents);
     }
 
@@ -84,8 +84,8 @@ public sealed class CollectionRecoveryTests : IDisposable
         var state = Recover();
         await using var _ = state;
         Assert.Equal(["a"], state.Loaded);
-        Assert.Equal(["w1", "w2", "w3"], state.Replayed);
-        Assert.Equal(1, state.Sequence);
+        Assert.Equal(["w1", "w2", "w3"], state.Replayed.Select(r => r.Id));
+        Assert.Equal(1, state.Checkpointer!.Sequence);
     }
 
     [Fact]
@@ -98,9 +98,9 @@ public sealed class CollectionRecoveryTests : IDisposable
         var state = Recover();
         await using var _ = state;
         Assert.Empty(state.Loaded);
-        Assert.Equal(["w0", "w1"], state.Replayed);
-        Assert.Equal(0, state.Sequence);
-        Assert.NotNull(state.Store);
+        Assert.Equal(["w0", "w1"], state.Replayed.Select(r => r.Id));
+        Assert.Equal(0, state.Checkpointer!.Sequence);
+        Assert.NotNull(state.Checkpointer.Store);
     }
 
     [Fact]
@@ -115,44 +115,12 @@ public sealed class CollectionRecoveryTests : IDisposable
             Assert.True(wal.Truncated);
         }
         var created = 0;
-        var ex = Assert.Throws<InvalidDataException>(() => CollectionRecovery.Open(_dir, "t", wal => { created++; return new RecordingState(wal); }, NullLogger.Instance));
+        var ex = Assert.Throws<InvalidDataException>(() => CollectionRecovery.Open(_dir, "t", wal => { created++; return new MemoryState(wal); }, truncateWal: false, NullLogger.Instance));
         Assert.Contains("no checkpoint manifest found", ex.Message);
         Assert.Contains("was truncated", ex.Message);
         Assert.Equal(0, created);
         // The WAL was closed again: it reopens (FasterLog holds a lock on an open log's files) with its entries.
         await using var reopened = FasterLogWal.Open(CollectionLayout.WalDirectory(_dir));
         Assert.Equal(["w2"], reopened.ReadAll().Select(e => ((DeleteEntry)e.Entry).Ids[0]));
-    }
-
-    /// <summary>Records what recovery gives it; holds the opened WAL and store (disposed with it).</summary>
-    private sealed class RecordingState(IWriteAheadLog wal) : IDurableState, IAsyncDisposable
-    {
-        public List<string> Loaded { get; } = [];
-
-        public List<string> Replayed { get; } = [];
-
-        public long Sequence { get; private set; } = -1;
-
-        public CollectionStore? Store { get; private set; }
-
-        public IVectorIndex Index { get; } = new HnswIndex(2, DistanceKind.Cosine);
-
-        public long Documents => Loaded.Count;
-
-        public void LoadDocument(DocumentRecord document) => Loaded.Add(document.Id);
-
-        public void CompleteLoad(MetaRecord meta)
-        {
-        }
-
-        public void Replay(WalEntry entry) => Replayed.AddRange(((DeleteEntry)entry).Ids);
-
-        public void AttachStore(CollectionStore store, long checkpointSequence) => (Store, Sequence) = (store, checkpointSequence);
-
-        public async ValueTask DisposeAsync()
-        {
-            Store?.Dispose();
-            await wal.DisposeAsync();
-        }
     }
 }
