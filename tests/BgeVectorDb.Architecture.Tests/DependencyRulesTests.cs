@@ -90,6 +90,14 @@ public sealed class DependencyRulesTests
     }
 
     [Fact]
+    public void Telemetry_is_below_inference()
+    {
+        // Inference records into Telemetry's instruments; Telemetry knows nothing of the batcher.
+        var violations = NamespaceDependencies.Violations(Core, ["BgeVectorDb.Core.Telemetry"], "BgeVectorDb.Core.Inference");
+        Assert.True(violations.Count == 0, "Telemetry uses Inference types:\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
     public void A_forbidden_namespace_use_is_reported_with_the_using_type()
     {
         // Uses that exist: Collections builds on Index and Storage (fields, calls), so the empty result above means absent.

@@ -89,7 +89,7 @@ internal static class RealModelChecks
     /// <see cref="Reference.Pool"/> on its own unpadded row.</summary>
     public static async Task PoolingMatchesReferenceAsync(PackagedModelFixture model, string pooling)
     {
-        var texts = BeirReader.ReadCorpus(TestData.SciFact).Take(6).Select(d => d.FullText)
+        var texts = BeirReader.ReadCorpus(SharedData.SciFact).Take(6).Select(d => d.FullText)
             .Append("What causes left ventricular hypertrophy?").Append("tiny").ToArray();
         var vectors = await model.Embedder.EmbedDocumentsAsync(texts);
 
@@ -125,12 +125,12 @@ internal static class RetrievalCheck
 {
     public static async Task<(int Hnsw, int Exact, int Queries)> RunAsync(BgeEmbedder embedder, string instruction)
     {
-        var qrels = BeirReader.GroupQrels(BeirReader.ReadQrels(TestData.SciFact, "test"));
-        var queryText = BeirReader.ReadQueries(TestData.SciFact).ToDictionary(q => q.Id, q => q.Text);
+        var qrels = BeirReader.GroupQrels(BeirReader.ReadQrels(SharedData.SciFact, "test"));
+        var queryText = BeirReader.ReadQueries(SharedData.SciFact).ToDictionary(q => q.Id, q => q.Text);
         var queryIds = qrels.Keys.Take(30).ToArray();
         var relevant = queryIds.SelectMany(q => qrels[q].Keys).ToHashSet(StringComparer.Ordinal);
         var others = 0;
-        var corpus = BeirReader.ReadCorpus(TestData.SciFact).Where(d => relevant.Contains(d.Id) || others++ < 470).ToArray();
+        var corpus = BeirReader.ReadCorpus(SharedData.SciFact).Where(d => relevant.Contains(d.Id) || others++ < 470).ToArray();
 
         await using var catalog = CollectionCatalog.Open(null, new FixedModelProvider(embedder), new EngineLimits(), NullLogger.Instance);
         var collection = catalog.Create(new CollectionSpec("scifact", EmbeddingModel: embedder.ModelId, RerankerModel: CollectionConfig.None, QueryInstruction: instruction));

@@ -11,29 +11,9 @@ namespace BgeVectorDb.Server.Tests;
 /// writes why and passes without checking anything.</summary>
 public sealed class DiskFullServerTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly TempDirectory _dir = new("bgevdb-diskfull-server");
-    private bool _mounted;
+    private readonly TmpfsMount _mount = new("bgevdb-diskfull-server");
 
-    public void Dispose()
-    {
-        if (_mounted) Run("umount", "-l", _dir.Sub("mnt"));
-        _dir.Dispose();
-    }
-
-    private static (int Code, string Output) Run(string file, params string[] args)
-    {
-        try
-        {
-            using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-            var text = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            return (p.ExitCode, text);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (-1, ex.Message);
-        }
-    }
+    public void Dispose() => _mount.Dispose();
 
     private static async Task<HealthCheckResponse.Types.ServingStatus> WritesHealth(ServerProcess server) =>
         (await new Health.HealthClient(server.Channel).CheckAsync(new HealthCheckRequest { Service = "bgevectordb.v1.Documents" })).Status;
@@ -41,15 +21,12 @@ public sealed class DiskFullServerTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Full_disk_gives_resource_exhausted_and_not_serving_then_writes_resume_shutdown_is_prompt_and_nothing_acked_is_lost()
     {
-        var mount = _dir.Sub("mnt");
-        Directory.CreateDirectory(mount);
-        var (code, text) = Run("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mount);
-        if (code != 0)
+        var mount = _mount.Path;
+        if (!_mount.TryMount("16m", out var why))
         {
-            output.WriteLine($"SKIPPED: cannot mount a tmpfs ({text.Trim()}); run as root to exercise a full disk");
+            output.WriteLine($"SKIPPED: cannot mount a tmpfs ({why}); run as root to exercise a full disk");
             return;
         }
-        _mounted = true;
         var data = Path.Combine(mount, "data");
         var acked = new List<string>();
         var server = await ServerProcess.StartAsync(data, StorageServerTests.NoModels);

@@ -1,3 +1,4 @@
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Protos.V1;
 using BgeVectorDb.Server.Tests.Infrastructure;
 using Grpc.Core;
@@ -23,16 +24,9 @@ public sealed class DurabilityTests : IDisposable
 
     private string ModelsFolder => _dir.Sub("models");
 
-    private Dictionary<string, string> Settings(int checkpointEveryWrites = 150) => new()
-    {
-        ["Models:ModelsFolder"] = ModelsFolder,
-        ["Models:AllowDownload"] = "false",
-        ["Models:CacheFolder"] = _dir.Sub("cache"),
-        ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
-        ["Inference:RerankerModel"] = "none",
-        ["Storage:CheckpointEveryWrites"] = checkpointEveryWrites.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Storage:CheckpointIntervalSeconds"] = "1",
-    };
+    private Dictionary<string, string> Settings(int checkpointEveryWrites = 150) => ServerSettings.TinyModels(_dir, reranker: "none",
+        ("Storage:CheckpointEveryWrites", checkpointEveryWrites.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("Storage:CheckpointIntervalSeconds", "1"));
 
     internal static int Trials => int.TryParse(Environment.GetEnvironmentVariable("BGE_CRASH_TRIALS"), out var n) && n > 0 ? n : 3;
 
@@ -80,7 +74,7 @@ public sealed class DurabilityTests : IDisposable
     [Fact]
     public async Task Kill_9_during_streaming_ingest_loses_no_acked_document_and_invents_none()
     {
-        var corpus = TestData.ReadCorpus(TestData.SciFact).Take(3000).ToList();
+        var corpus = BeirReader.ReadCorpus(SharedData.SciFact).Take(3000).ToList();
         var data = _dir.Sub("data");
         var sent = new Dictionary<string, Document>(StringComparer.Ordinal);
         var ackedAll = new HashSet<string>(StringComparer.Ordinal);

@@ -1,3 +1,4 @@
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Reranking;
 using BgeVectorDb.Protos.V1;
@@ -7,35 +8,10 @@ using Grpc.Core;
 namespace BgeVectorDb.Server.Tests;
 
 /// <summary>One real server with the tiny synthetic BGE-shaped models: SciFact in, reranked hits out.</summary>
-public sealed class ModelServerFixture : IAsyncLifetime
+public sealed class ModelServerFixture() : TempServer("bgevdb-e2e", tinyModels: true)
 {
-    public TempDirectory Dir { get; } = new("bgevdb-e2e");
-
-    public ServerProcess Server { get; private set; } = null!;
-
-    public string ModelsFolder => Dir.Sub("models");
-
-    public Dictionary<string, string> Settings => new()
-    {
-        ["Models:ModelsFolder"] = ModelsFolder,
-        ["Models:AllowDownload"] = "false",
-        ["Models:CacheFolder"] = Dir.Sub("cache"),
-        ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
-        ["Inference:RerankerModel"] = TestData.RerankerModelId,
-        ["Inference:ExecutionProvider"] = "auto",
-    };
-
-    public async Task InitializeAsync()
-    {
-        TestData.WriteTinyModels(ModelsFolder);
-        Server = await ServerProcess.StartAsync(Dir.Sub("data"), Settings);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Server.DisposeAsync();
-        Dir.Dispose();
-    }
+    protected override IReadOnlyDictionary<string, string> Settings =>
+        ServerSettings.TinyModels(Dir, TestData.RerankerModelId, ("Inference:ExecutionProvider", "auto"));
 }
 
 public sealed class EndToEndTests(ModelServerFixture fixture) : IClassFixture<ModelServerFixture>
@@ -55,7 +31,7 @@ public sealed class EndToEndTests(ModelServerFixture fixture) : IClassFixture<Mo
         Assert.Equal(32u, created.Config.Dimension);
         Assert.Equal("Represent this sentence for searching relevant passages: ", created.Config.QueryInstruction);
 
-        var corpus = TestData.ReadCorpus(TestData.SciFact).Take(DocCount).ToList();
+        var corpus = BeirReader.ReadCorpus(SharedData.SciFact).Take(DocCount).ToList();
         using (var stream = DocumentsClient.UpsertStream())
         {
             var batches = corpus.Chunk(100).Select((chunk, i) =>
@@ -86,7 +62,7 @@ public sealed class EndToEndTests(ModelServerFixture fixture) : IClassFixture<Mo
         Assert.Equal((ulong)DocCount, stats.DocumentCount);
 
         // Text query with rerank over 100 candidates.
-        var query = TestData.ReadQueries(TestData.SciFact).First().Text;
+        var query = BeirReader.ReadQueries(SharedData.SciFact).First().Text;
         var result = await SearchClient.SearchAsync(new SearchRequest
         {
             Collection = "scifact",

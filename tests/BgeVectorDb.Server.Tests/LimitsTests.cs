@@ -6,41 +6,28 @@ namespace BgeVectorDb.Server.Tests;
 
 /// <summary>Every configurable request limit, each over real gRPC: INVALID_ARGUMENT naming the limit and
 /// its configured value; and deadlines ending calls on the server.</summary>
-public sealed class LimitsTests : IAsyncLifetime
+public sealed class LimitsTests() : TempServer("bgevdb-limits")
 {
     private const int Dim = 4;
     private const int MessageLimit = 64 * 1024;
-    private readonly TempDirectory _dir = new("bgevdb-limits");
-    private ServerProcess _server = null!;
 
-    public async Task InitializeAsync()
-    {
-        _server = await ServerProcess.StartAsync(_dir.Sub("data"), new Dictionary<string, string>
-        {
-            ["Inference:EmbeddingModel"] = "none",
-            ["Inference:RerankerModel"] = "none",
-            ["Server:MaxReceiveMessageBytes"] = MessageLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Limits:MaxBatchSize"] = "5",
-            ["Limits:MaxTextLength"] = "100",
-            ["Limits:MaxQueryLength"] = "50",
-            ["Limits:MaxK"] = "20",
-            ["Limits:MaxCandidates"] = "40",
-        });
-        await new Collections.CollectionsClient(_server.Channel).CreateCollectionAsync(new CreateCollectionRequest
+    protected override IReadOnlyDictionary<string, string> Settings => ServerSettings.NoModels(
+        ("Server:MaxReceiveMessageBytes", MessageLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ("Limits:MaxBatchSize", "5"),
+        ("Limits:MaxTextLength", "100"),
+        ("Limits:MaxQueryLength", "50"),
+        ("Limits:MaxK", "20"),
+        ("Limits:MaxCandidates", "40"));
+
+    protected override async Task SeedAsync() =>
+        await new Collections.CollectionsClient(Server.Channel).CreateCollectionAsync(new CreateCollectionRequest
         {
             Name = "lim",
             Config = new CollectionConfig { EmbeddingModel = "none", RerankerModel = "none", Dimension = Dim },
         });
-    }
 
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _dir.Dispose();
-    }
-
-    private Documents.DocumentsClient DocumentsClient => new(_server.Channel);
-    private Search.SearchClient SearchClient => new(_server.Channel);
+    private Documents.DocumentsClient DocumentsClient => new(Server.Channel);
+    private Search.SearchClient SearchClient => new(Server.Channel);
 
     private static Document Doc(string id, string text = "", int dim = Dim)
     {
@@ -134,14 +121,14 @@ public sealed class LimitsTests : IAsyncLifetime
         double ended = 0;
         for (var i = 0; i < 50 && ended == 0; i++)
         {
-            var scrape = await Scrape.FromAsync(_server.MetricsAddress);
+            var scrape = await Scrape.FromAsync(Server.MetricsAddress);
             ended = scrape.Sum("bgevdb_requests_total", ("rpc", "bgevectordb.v1.Documents/UpsertStream"), ("code", "DEADLINE_EXCEEDED"))
                 + scrape.Sum("bgevdb_requests_total", ("rpc", "bgevectordb.v1.Documents/UpsertStream"), ("code", "CANCELLED"));
             if (ended == 0) await Task.Delay(100);
         }
         // A client reset at its deadline is not an internal error (it was logged as one before).
-        Assert.DoesNotContain("Unhandled error", _server.Output);
-        var final = await Scrape.FromAsync(_server.MetricsAddress);
-        Assert.True(ended == 1, string.Join("\n", final.Samples.Where(s => s.Name == "bgevdb_requests_total").Select(s => $"{string.Join(",", s.Labels)} {s.Value}")) + "\n" + _server.Output);
+        Assert.DoesNotContain("Unhandled error", Server.Output);
+        var final = await Scrape.FromAsync(Server.MetricsAddress);
+        Assert.True(ended == 1, string.Join("\n", final.Samples.Where(s => s.Name == "bgevdb_requests_total").Select(s => $"{string.Join(",", s.Labels)} {s.Value}")) + "\n" + Server.Output);
     }
 }

@@ -7,31 +7,16 @@ namespace BgeVectorDb.Server.Tests;
 /// <summary>The documented request limit with real sizes at the default Server:MaxReceiveMessageBytes (64 MiB): a 40 MB
 /// upsert works (Kestrel's own 30,000,000-byte body limit used to cut it off with UNKNOWN), 100 MB is INVALID_ARGUMENT
 /// naming max_message_bytes, past twice the limit RESOURCE_EXHAUSTED (issue 11 item 4).</summary>
-public sealed class MessageSizeTests : IAsyncLifetime
+public sealed class MessageSizeTests() : TempServer("bgevdb-msgsize")
 {
-    private readonly TempDirectory _dir = new("bgevdb-msgsize");
-    private ServerProcess _server = null!;
+    protected override IReadOnlyDictionary<string, string> Settings => ServerSettings.NoModels(("Limits:MaxTextLength", "200000"));
 
-    public async Task InitializeAsync()
-    {
-        _server = await ServerProcess.StartAsync(_dir.Sub("data"), new Dictionary<string, string>
-        {
-            ["Inference:EmbeddingModel"] = "none",
-            ["Inference:RerankerModel"] = "none",
-            ["Limits:MaxTextLength"] = "200000",
-        });
-        await new Collections.CollectionsClient(_server.Channel).CreateCollectionAsync(new CreateCollectionRequest
+    protected override async Task SeedAsync() =>
+        await new Collections.CollectionsClient(Server.Channel).CreateCollectionAsync(new CreateCollectionRequest
         {
             Name = "big",
             Config = new CollectionConfig { EmbeddingModel = "none", RerankerModel = "none", Dimension = 4 },
         });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _dir.Dispose();
-    }
 
     /// <summary>1000 documents of <paramref name="textChars"/> ASCII characters: about 1000 x textChars bytes.</summary>
     private static UpsertRequest Batch(int textChars)
@@ -50,7 +35,7 @@ public sealed class MessageSizeTests : IAsyncLifetime
     [Fact]
     public async Task Forty_megabytes_work_and_the_documented_codes_hold_above_the_limit()
     {
-        var client = new Documents.DocumentsClient(_server.Channel);
+        var client = new Documents.DocumentsClient(Server.Channel);
         var forty = Batch(40_000);
         Assert.InRange(forty.CalculateSize(), 40_000_000, 41_000_000);
         UpsertResponse done;
@@ -60,7 +45,7 @@ public sealed class MessageSizeTests : IAsyncLifetime
         }
         catch (RpcException e)
         {
-            throw new Xunit.Sdk.XunitException($"40 MB upsert failed: {e.Status}\n{_server.Output}");
+            throw new Xunit.Sdk.XunitException($"40 MB upsert failed: {e.Status}\n{Server.Output}");
         }
         Assert.Equal(1000u, done.Upserted);
 
@@ -78,14 +63,9 @@ public sealed class MessageSizeTests : IAsyncLifetime
 
         // The 40 MB batch was logged in several WAL entries (one must fit a 4 MiB FasterLog page; it failed with
         // INTERNAL "Entry does not fit on page" before): all of it survives a SIGKILL.
-        _server.Kill();
-        await _server.DisposeAsync();
-        _server = await ServerProcess.StartAsync(_dir.Sub("data"), new Dictionary<string, string>
-        {
-            ["Inference:EmbeddingModel"] = "none",
-            ["Inference:RerankerModel"] = "none",
-        });
-        var get = await new Documents.DocumentsClient(_server.Channel).GetDocumentsAsync(new GetDocumentsRequest
+        Server.Kill();
+        await RestartAsync(ServerSettings.NoModels());
+        var get = await new Documents.DocumentsClient(Server.Channel).GetDocumentsAsync(new GetDocumentsRequest
         {
             Collection = "big",
             Ids = { "d0", "d500", "d999", "small" },

@@ -8,17 +8,11 @@ namespace BgeVectorDb.Server.Tests;
 /// <summary>The metrics endpoint as an HTTP server (vectors-only server, no models) and its start-up checks.</summary>
 public sealed class MetricsEndpointTests
 {
-    private static Dictionary<string, string> NoModels() => new()
-    {
-        ["Inference:EmbeddingModel"] = "none",
-        ["Inference:RerankerModel"] = "none",
-    };
-
     [Fact]
     public async Task Serves_metrics_on_get_and_head_404_elsewhere_405_for_other_methods()
     {
         using var dir = new TempDirectory();
-        await using var server = await ServerProcess.StartAsync(dir.Sub("data"), NoModels());
+        await using var server = await ServerProcess.StartAsync(dir.Sub("data"), ServerSettings.NoModels());
         // A series appears with its first value: one call makes the request counter.
         Assert.Empty((await new Collections.CollectionsClient(server.Channel).ListCollectionsAsync(new ListCollectionsRequest())).Collections);
         using var http = new HttpClient();
@@ -57,7 +51,7 @@ public sealed class MetricsEndpointTests
     public async Task Metrics_can_be_turned_off()
     {
         using var dir = new TempDirectory();
-        var settings = NoModels();
+        var settings = ServerSettings.NoModels();
         settings["Metrics:Enabled"] = "false";
         await using var server = await ServerProcess.StartAsync(dir.Sub("data"), settings);
         Assert.Equal("", server.MetricsAddress);
@@ -68,14 +62,14 @@ public sealed class MetricsEndpointTests
     public async Task A_bad_or_busy_metrics_address_stops_the_start_with_a_message()
     {
         using var dir = new TempDirectory();
-        var bad = NoModels();
+        var bad = ServerSettings.NoModels();
         bad["Metrics:Listen"] = "not-an-address";
         var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data1"), bad, TimeSpan.FromSeconds(90));
         Assert.NotEqual(0, exitCode);
         Assert.Contains("Metrics:Listen 'not-an-address' is not host:port", output);
 
         // Every rule of the section names the key an operator sets.
-        var rate = NoModels();
+        var rate = ServerSettings.NoModels();
         rate["Metrics:RecallSampleRate"] = "1.5";
         rate["Metrics:RecallQueueCapacity"] = "0";
         (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data3"), rate, TimeSpan.FromSeconds(90));
@@ -86,7 +80,7 @@ public sealed class MetricsEndpointTests
         using var busy = new TcpListener(IPAddress.Loopback, 0);
         busy.Start();
         var port = ((IPEndPoint)busy.LocalEndpoint).Port;
-        var taken = NoModels();
+        var taken = ServerSettings.NoModels();
         taken["Metrics:Listen"] = $"127.0.0.1:{port}";
         (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data2"), taken, TimeSpan.FromSeconds(90));
         Assert.NotEqual(0, exitCode);
@@ -98,7 +92,7 @@ public sealed class MetricsEndpointTests
     public async Task A_second_server_with_the_default_metrics_address_falls_back_to_a_free_port()
     {
         using var dir = new TempDirectory();
-        var settings = NoModels();
+        var settings = ServerSettings.NoModels();
         settings["Metrics:Listen"] = ServerProcess.Unset;   // the default 127.0.0.1:9464
         await using var first = await ServerProcess.StartAsync(dir.Sub("data1"), settings);
         await using var second = await ServerProcess.StartAsync(dir.Sub("data2"), settings);

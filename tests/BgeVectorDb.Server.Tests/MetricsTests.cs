@@ -6,7 +6,7 @@ namespace BgeVectorDb.Server.Tests;
 
 /// <summary>The Prometheus endpoint of a real server with the tiny synthetic models: every named series
 /// is listed, and the values move as traffic says they should. Recall telemetry samples every search here.</summary>
-public sealed class MetricsTests : IAsyncLifetime
+public sealed class MetricsTests() : TempServer("bgevdb-metrics", tinyModels: true)
 {
     private const int VecDim = 16;
     private const int VecDocs = 300;
@@ -33,30 +33,8 @@ public sealed class MetricsTests : IAsyncLifetime
         "bgevdb_process_resident_bytes", "bgevdb_gc_heap_bytes", "bgevdb_gc_committed_bytes",
     ];
 
-    private readonly TempDirectory _dir = new("bgevdb-metrics");
-    private ServerProcess _server = null!;
-
-    private Dictionary<string, string> Settings => new()
-    {
-        ["Models:ModelsFolder"] = _dir.Sub("models"),
-        ["Models:AllowDownload"] = "false",
-        ["Models:CacheFolder"] = _dir.Sub("cache"),
-        ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
-        ["Inference:RerankerModel"] = TestData.RerankerModelId,
-        ["Metrics:RecallSampleRate"] = "1",
-    };
-
-    public async Task InitializeAsync()
-    {
-        TestData.WriteTinyModels(_dir.Sub("models"));
-        _server = await ServerProcess.StartAsync(_dir.Sub("data"), Settings);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _dir.Dispose();
-    }
+    protected override IReadOnlyDictionary<string, string> Settings =>
+        ServerSettings.TinyModels(Dir, TestData.RerankerModelId, ("Metrics:RecallSampleRate", "1"));
 
     private static (string, string) L(string key, string value) => (key, value);
 
@@ -65,7 +43,7 @@ public sealed class MetricsTests : IAsyncLifetime
     {
         // Before any call: the series read at scrape time (a series appears with its first value; the collection ones
         // with the first collection).
-        var before = await Scrape.FromAsync(_server.MetricsAddress);
+        var before = await Scrape.FromAsync(Server.MetricsAddress);
         foreach (var name in AtStart) Assert.True(before.Types.ContainsKey(name), $"series {name} missing from:\n{before.Text}");
         Assert.Equal("gauge", before.Types["bgevdb_inference_queue_rows"]);
         Assert.Equal("counter", before.Types["bgevdb_inference_rejected_total"]);
@@ -75,9 +53,9 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(0, before.Sum("bgevdb_requests_total", L("rpc", "bgevectordb.v1.Search/Search")));
 
         // Text collection: 40 documents over a client stream (2 batches), 3 reranked text searches.
-        var collections = new Collections.CollectionsClient(_server.Channel);
-        var documents = new Documents.DocumentsClient(_server.Channel);
-        var search = new Search.SearchClient(_server.Channel);
+        var collections = new Collections.CollectionsClient(Server.Channel);
+        var documents = new Documents.DocumentsClient(Server.Channel);
+        var search = new Search.SearchClient(Server.Channel);
         await collections.CreateCollectionAsync(new CreateCollectionRequest { Name = "docs" });
         using (var stream = documents.UpsertStream())
         {
@@ -137,7 +115,7 @@ public sealed class MetricsTests : IAsyncLifetime
         var waited = System.Diagnostics.Stopwatch.StartNew();
         do
         {
-            after = await Scrape.FromAsync(_server.MetricsAddress);
+            after = await Scrape.FromAsync(Server.MetricsAddress);
             if (after.Sum("bgevdb_recall_samples_total", L("collection", "vec")) + after.Sum("bgevdb_recall_dropped_total", L("collection", "vec")) >= VecQueries
                 && after.Sum("bgevdb_recall_samples_total", L("collection", "docs")) >= 3) break;
             await Task.Delay(100);
@@ -194,8 +172,8 @@ public sealed class MetricsTests : IAsyncLifetime
 
         // A checkpoint moves the checkpoint series; nothing is left to replay after it.
         Assert.Equal(0, after.Sum("bgevdb_checkpoints_total", L("collection", "docs")));
-        await new Admin.AdminClient(_server.Channel).CheckpointAsync(new CheckpointRequest { Collection = "docs" });
-        var checkpointed = await Scrape.FromAsync(_server.MetricsAddress);
+        await new Admin.AdminClient(Server.Channel).CheckpointAsync(new CheckpointRequest { Collection = "docs" });
+        var checkpointed = await Scrape.FromAsync(Server.MetricsAddress);
         Assert.Equal(1, checkpointed.Sum("bgevdb_checkpoints_total", L("collection", "docs")));
         Assert.Equal(1, checkpointed.Sum("bgevdb_checkpoint_duration_seconds_count", L("collection", "docs")));
         Assert.True(checkpointed.Sum("bgevdb_checkpoint_bytes_total", L("collection", "docs")) > 0);
@@ -212,15 +190,14 @@ public sealed class MetricsTests : IAsyncLifetime
 
         // Gauges follow the catalog: a deleted collection's series disappear.
         await collections.DeleteCollectionAsync(new DeleteCollectionRequest { Name = "vec" });
-        var deleted = await Scrape.FromAsync(_server.MetricsAddress);
+        var deleted = await Scrape.FromAsync(Server.MetricsAddress);
         Assert.False(deleted.Has("bgevdb_collection_documents", L("collection", "vec")));
         Assert.True(deleted.Has("bgevdb_collection_documents", L("collection", "docs")));
 
         // After a restart the checkpoint position is the recovered one: nothing is waiting for replay.
-        Assert.Equal(0, await _server.StopAsync(TimeSpan.FromSeconds(60)));
-        await _server.DisposeAsync();
-        _server = await ServerProcess.StartAsync(_dir.Sub("data"), Settings);
-        var restarted = await Scrape.FromAsync(_server.MetricsAddress);
+        Assert.Equal(0, await Server.StopAsync(TimeSpan.FromSeconds(60)));
+        await RestartAsync();
+        var restarted = await Scrape.FromAsync(Server.MetricsAddress);
         Assert.Equal(40, restarted.Sum("bgevdb_collection_documents", L("collection", "docs")));
         Assert.True(restarted.Sum("bgevdb_checkpoint_wal_position", L("collection", "docs")) > 0);
         Assert.Equal(restarted.Sum("bgevdb_wal_tail_position", L("collection", "docs")), restarted.Sum("bgevdb_checkpoint_wal_position", L("collection", "docs")));

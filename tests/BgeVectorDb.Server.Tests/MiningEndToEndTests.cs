@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Core.Inference;
 using BeirMiningInput = BgeVectorDb.Common.Mining.BeirMiningInput;
 using FlagEmbeddingJsonl = BgeVectorDb.Common.Mining.FlagEmbeddingJsonl;
@@ -33,9 +34,9 @@ public sealed class MiningServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _server.InitializeAsync();
-        Examples = BeirMiningInput.Read(TestData.SciFact, "train").Take(QueryCount).ToArray();
+        Examples = BeirMiningInput.Read(SharedData.SciFact, "train").Take(QueryCount).ToArray();
         var wanted = Examples.SelectMany(e => e.PosIds!).ToHashSet();
-        var corpus = TestData.ReadCorpus(TestData.SciFact).Where((d, i) => i < 250 || wanted.Contains(d.Id)).ToList();
+        var corpus = BeirReader.ReadCorpus(SharedData.SciFact).Where((d, i) => i < 250 || wanted.Contains(d.Id)).ToList();
         await new Collections.CollectionsClient(Server.Channel).CreateCollectionAsync(new CreateCollectionRequest { Name = CollectionName });
         var documents = new Documents.DocumentsClient(Server.Channel);
         foreach (var chunk in corpus.Chunk(100))
@@ -230,9 +231,9 @@ public sealed class MiningEndToEndTests(MiningServerFixture fixture) : IClassFix
     {
         var folder = fixture.Dir.Sub("cli-beir");
         Directory.CreateDirectory(Path.Combine(folder, "qrels"));
-        File.Copy(Path.Combine(TestData.SciFact, "queries.jsonl"), Path.Combine(folder, "queries.jsonl"), overwrite: true);
+        File.Copy(Path.Combine(SharedData.SciFact, "queries.jsonl"), Path.Combine(folder, "queries.jsonl"), overwrite: true);
         // The first train queries only (their positives are stored).
-        var qrels = File.ReadLines(Path.Combine(TestData.SciFact, "qrels", "train.tsv")).Take(1 + 8).ToList();
+        var qrels = File.ReadLines(Path.Combine(SharedData.SciFact, "qrels", "train.tsv")).Take(1 + 8).ToList();
         File.WriteAllLines(Path.Combine(folder, "qrels", "train.tsv"), qrels);
         var output = Path.Combine(fixture.Dir.Path, "mined.jsonl");
 

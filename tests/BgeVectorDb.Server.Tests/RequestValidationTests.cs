@@ -5,20 +5,14 @@ using Grpc.Core;
 namespace BgeVectorDb.Server.Tests;
 
 /// <summary>One vectors-only server shared by the request-validation tests below.</summary>
-public sealed class ValidationServerFixture : IAsyncLifetime
+public sealed class ValidationServerFixture() : TempServer("bgevdb-validation")
 {
     public const int Dim = 4;
-    private readonly TempDirectory _dir = new("bgevdb-validation");
 
-    public ServerProcess Server { get; private set; } = null!;
+    protected override IReadOnlyDictionary<string, string> Settings => ServerSettings.NoModels();
 
-    public async Task InitializeAsync()
+    protected override async Task SeedAsync()
     {
-        Server = await ServerProcess.StartAsync(_dir.Sub("data"), new Dictionary<string, string>
-        {
-            ["Inference:EmbeddingModel"] = "none",
-            ["Inference:RerankerModel"] = "none",
-        });
         var collections = new Collections.CollectionsClient(Server.Channel);
         foreach (var (name, distance) in new[] { ("cos", Distance.Cosine), ("dot", Distance.Dot), ("l2", Distance.L2) })
         {
@@ -31,12 +25,6 @@ public sealed class ValidationServerFixture : IAsyncLifetime
             for (var i = 0; i < 20; i++) upsert.Documents.Add(Doc($"d{i}", 1f + i, 1f, (i % 3) - 1f, 0.5f));
             await new Documents.DocumentsClient(Server.Channel).UpsertAsync(upsert);
         }
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Server.DisposeAsync();
-        _dir.Dispose();
     }
 
     public static Document Doc(string id, params float[] vector)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Protos.V1;
 using BgeVectorDb.Server.Tests.Infrastructure;
 using Grpc.Core;
@@ -8,48 +9,31 @@ namespace BgeVectorDb.Server.Tests;
 
 /// <summary>A real server with the tiny synthetic models, a small inference queue bound and a collection of 300
 /// SciFact documents: reranking all 300 as candidates costs about 100k tokens, so three such searches pass the queue bound.</summary>
-public sealed class BoundedQueueServerFixture : IAsyncLifetime
+public sealed class BoundedQueueServerFixture() : TempServer("bgevdb-sched", tinyModels: true)
 {
     public const long MaxQueuedTokens = 250_000;
     public const int DocumentCount = 300;
     public const string Collection = "scifact";
 
-    public TempDirectory Dir { get; } = new("bgevdb-sched");
-
-    public ServerProcess Server { get; private set; } = null!;
-
     public string Query { get; private set; } = "";
 
-    public async Task InitializeAsync()
+    protected override IReadOnlyDictionary<string, string> Settings => ServerSettings.TinyModels(Dir, TestData.RerankerModelId,
+        ("Inference:ExecutionProvider", "cpu"),
+        ("Inference:MaxQueuedTokens", MaxQueuedTokens.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        // The reranker's scheduler logs each admitted request and what a cancelled one released.
+        ("Logging:LogLevel:BgeVectorDb.Core.Reranking.CrossEncoderReranker", "Debug"));
+
+    protected override async Task SeedAsync()
     {
-        TestData.WriteTinyModels(Dir.Sub("models"));
-        Server = await ServerProcess.StartAsync(Dir.Sub("data"), new Dictionary<string, string>
-        {
-            ["Models:ModelsFolder"] = Dir.Sub("models"),
-            ["Models:AllowDownload"] = "false",
-            ["Models:CacheFolder"] = Dir.Sub("cache"),
-            ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
-            ["Inference:RerankerModel"] = TestData.RerankerModelId,
-            ["Inference:ExecutionProvider"] = "cpu",
-            ["Inference:MaxQueuedTokens"] = MaxQueuedTokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            // The reranker's scheduler logs each admitted request and what a cancelled one released.
-            ["Logging:LogLevel:BgeVectorDb.Core.Reranking.CrossEncoderReranker"] = "Debug",
-        });
         await new Collections.CollectionsClient(Server.Channel).CreateCollectionAsync(new CreateCollectionRequest { Name = Collection });
         var documents = new Documents.DocumentsClient(Server.Channel);
-        foreach (var chunk in TestData.ReadCorpus(TestData.SciFact).Take(DocumentCount).Chunk(150))
+        foreach (var chunk in BeirReader.ReadCorpus(SharedData.SciFact).Take(DocumentCount).Chunk(150))
         {
             var request = new UpsertRequest { Collection = Collection };
             request.Documents.Add(chunk.Select(d => new Document { Id = d.Id, Text = d.FullText }));
             await documents.UpsertAsync(request);
         }
-        Query = TestData.ReadQueries(TestData.SciFact).First().Text;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Server.DisposeAsync();
-        Dir.Dispose();
+        Query = BeirReader.ReadQueries(SharedData.SciFact).First().Text;
     }
 }
 

@@ -16,19 +16,13 @@ public sealed class SecurityTests
     private const string WriteKey = "write-key-0123456789abcdef";
     private const string ReadKey = "read-key-0123456789abcdef";
 
-    private static Dictionary<string, string> NoModels() => new()
-    {
-        ["Inference:EmbeddingModel"] = "none",
-        ["Inference:RerankerModel"] = "none",
-    };
-
     private static CallOptions Key(string key) => new(new Metadata { { "x-api-key", key } });
 
     [Fact]
     public async Task Keys_and_roles_gate_every_rpc_but_health()
     {
         using var dir = new TempDirectory();
-        var settings = NoModels();
+        var settings = ServerSettings.NoModels();
         settings["Auth:Keys:0:Key"] = AdminKey;
         settings["Auth:Keys:0:Role"] = "Admin";
         settings["Auth:Keys:1:Key"] = WriteKey;
@@ -75,7 +69,7 @@ public sealed class SecurityTests
     public async Task Short_keys_are_refused_at_start()
     {
         using var dir = new TempDirectory();
-        var settings = NoModels();
+        var settings = ServerSettings.NoModels();
         settings["Auth:Keys:0:Key"] = "short";
         var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"), settings, TimeSpan.FromSeconds(60));
         Assert.NotEqual(0, exitCode);
@@ -97,7 +91,7 @@ public sealed class SecurityTests
         await File.WriteAllTextAsync(dir.Sub("cert.pem"), certificate.ExportCertificatePem());
         await File.WriteAllTextAsync(dir.Sub("key.pem"), rsa.ExportPkcs8PrivateKeyPem());
 
-        var settings = NoModels();
+        var settings = ServerSettings.NoModels();
         settings["Server:Listen"] = "https://127.0.0.1:0";
         settings["Server:Tls:CertificatePath"] = dir.Sub("cert.pem");
         settings["Server:Tls:KeyPath"] = dir.Sub("key.pem");

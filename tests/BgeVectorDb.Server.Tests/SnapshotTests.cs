@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BgeVectorDb.Cli;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Protos.V1;
 using BgeVectorDb.Server.Tests.Cli;
 using BgeVectorDb.Server.Tests.Infrastructure;
@@ -19,19 +20,12 @@ public sealed class SnapshotTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private Dictionary<string, string> Settings => new()
-    {
-        ["Models:ModelsFolder"] = _dir.Sub("models"),
-        ["Models:AllowDownload"] = "false",
-        ["Models:CacheFolder"] = _dir.Sub("cache"),
-        ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
-        ["Inference:RerankerModel"] = "none",
-    };
+    private Dictionary<string, string> Settings => ServerSettings.TinyModels(_dir, reranker: "none");
 
     [Fact]
     public async Task Snapshot_during_ingest_restores_into_a_second_server_with_exactly_the_writes_before_its_checkpoint()
     {
-        var corpus = TestData.ReadCorpus(TestData.SciFact).Take(400).ToList();
+        var corpus = BeirReader.ReadCorpus(SharedData.SciFact).Take(400).ToList();
         var sent = new Dictionary<string, Document>(StringComparer.Ordinal);
         var batches = corpus.Chunk(10).Select((chunk, b) => chunk.Select((c, j) =>
         {

@@ -25,6 +25,7 @@ public sealed class StartupTests
         Assert.Contains(dir.Sub("cache"), output);
         Assert.Contains("127.0.0.1:9", output);
         Assert.Contains("bgevdb models synth", output);
+        Assert.Contains("bgevdb models pull nuget:", output);
     }
 
     [Fact]
@@ -52,12 +53,8 @@ public sealed class StartupTests
     public async Task Invalid_option_is_reported_at_start()
     {
         using var dir = new TempDirectory();
-        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"), new Dictionary<string, string>
-        {
-            ["Inference:ExecutionProvider"] = "tpu",
-            ["Inference:EmbeddingModel"] = "none",
-            ["Inference:RerankerModel"] = "none",
-        }, TimeSpan.FromSeconds(60));
+        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"),
+            ServerSettings.NoModels(("Inference:ExecutionProvider", "tpu")), TimeSpan.FromSeconds(60));
         Assert.NotEqual(0, exitCode);
         Assert.Contains("Inference:ExecutionProvider must be auto, cpu or cuda", output);
     }
@@ -74,12 +71,7 @@ public sealed class StartupTests
     public async Task Invalid_option_refuses_to_start_naming_the_config_key(string key, string value, string expected)
     {
         using var dir = new TempDirectory();
-        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"), new Dictionary<string, string>
-        {
-            [key] = value,
-            ["Inference:EmbeddingModel"] = "none",
-            ["Inference:RerankerModel"] = "none",
-        }, TimeSpan.FromSeconds(60));
+        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"), ServerSettings.NoModels((key, value)), TimeSpan.FromSeconds(60));
         Assert.NotEqual(0, exitCode);
         Assert.Contains("invalid configuration", output);
         Assert.Contains(expected, output);
@@ -103,11 +95,7 @@ public sealed class StartupTests
         using var dir = new TempDirectory();
         Directory.CreateDirectory(dir.Sub("data"));
         await File.WriteAllTextAsync(Path.Combine(dir.Sub("data"), "catalog.json"), "BGEVDB-CATALOG 1 0000\n[]");
-        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"), new Dictionary<string, string>
-        {
-            ["Inference:EmbeddingModel"] = "none",
-            ["Inference:RerankerModel"] = "none",
-        }, TimeSpan.FromSeconds(60));
+        var (exitCode, output, _) = await ServerProcess.RunToExitAsync(dir.Sub("data"), ServerSettings.NoModels(), TimeSpan.FromSeconds(60));
         Assert.NotEqual(0, exitCode);
         Assert.Contains("catalog.json: checksum mismatch", output);
     }
@@ -118,12 +106,7 @@ public sealed class StartupTests
     public async Task Tls_settings_that_contradict_the_listen_address_refuse_to_start(string listen, bool withCertificate, string expected)
     {
         using var dir = new TempDirectory();
-        var settings = new Dictionary<string, string>
-        {
-            ["Server:Listen"] = listen,
-            ["Inference:EmbeddingModel"] = "none",
-            ["Inference:RerankerModel"] = "none",
-        };
+        var settings = ServerSettings.NoModels(("Server:Listen", listen));
         if (withCertificate)
         {
             // A real, loadable certificate: before the fix the server started and served plaintext with it ignored.

@@ -6,33 +6,20 @@ namespace BgeVectorDb.Server.Tests;
 
 /// <summary>Storage behaviour seen through a real server (vectors-only collections, no models): stats,
 /// deletes racing writes, restores next to live collections.</summary>
-public sealed class StorageServerTests : IAsyncLifetime
+public sealed class StorageServerTests() : TempServer("bgevdb-storage")
 {
     private const int Dim = 8;
-    private readonly TempDirectory _dir = new("bgevdb-storage");
-    private ServerProcess _server = null!;
+    private static readonly (string, string)[] NoCheckpointTimers = [("Storage:CheckpointIntervalSeconds", "0"), ("Storage:CheckpointEveryWrites", "0")];
 
-    internal static readonly Dictionary<string, string> NoModels = new()
-    {
-        ["Inference:EmbeddingModel"] = "none",
-        ["Inference:RerankerModel"] = "none",
-        ["Storage:CheckpointIntervalSeconds"] = "0",
-        ["Storage:CheckpointEveryWrites"] = "0",
-    };
+    internal static readonly Dictionary<string, string> NoModels = ServerSettings.NoModels(NoCheckpointTimers);
 
-    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(_dir.Sub("data"), NoModels);
+    protected override IReadOnlyDictionary<string, string> Settings => NoModels;
 
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _dir.Dispose();
-    }
+    private Collections.CollectionsClient CollectionsClient => new(Server.Channel);
+    private Documents.DocumentsClient DocumentsClient => new(Server.Channel);
+    private Admin.AdminClient AdminClient => new(Server.Channel);
 
-    private Collections.CollectionsClient CollectionsClient => new(_server.Channel);
-    private Documents.DocumentsClient DocumentsClient => new(_server.Channel);
-    private Admin.AdminClient AdminClient => new(_server.Channel);
-
-    private string CollectionFolder(string name) => Path.Combine(_dir.Sub("data"), "collections", name);
+    private string CollectionFolder(string name) => Path.Combine(Dir.Sub("data"), "collections", name);
 
     internal static async Task CreateAsync(Collections.CollectionsClient client, string name) =>
         await client.CreateCollectionAsync(new CreateCollectionRequest
@@ -96,30 +83,22 @@ public sealed class StorageServerTests : IAsyncLifetime
             await DocumentsClient.UpsertAsync(Batch(name, 1000, 7));
             Assert.True((await delete).Deleted);
         }
-        _server.Kill();
-        await _server.DisposeAsync();
-        _server = await ServerProcess.StartAsync(_dir.Sub("data"), NoModels);
+        Server.Kill();
+        await RestartAsync();
         for (var trial = 0; trial < 3; trial++)
         {
             var info = await CollectionsClient.GetCollectionAsync(new GetCollectionRequest { Name = $"re{trial}" });
             Assert.Equal(7ul, info.DocumentCount);
         }
-        Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(_dir.Sub("data"), "collections")), d => Path.GetFileName(d).StartsWith('.'));
+        Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(Dir.Sub("data"), "collections")), d => Path.GetFileName(d).StartsWith('.'));
     }
 
     [Fact]
     public async Task Deleting_a_collection_during_streaming_ingests_ends_every_stream_with_not_found()
     {
         // Text documents: each batch spends a while in the embedder, where the delete catches it.
-        TestData.WriteTinyModels(_dir.Sub("models"));
-        await _server.DisposeAsync();
-        _server = await ServerProcess.StartAsync(_dir.Sub("data"), new Dictionary<string, string>(NoModels)
-        {
-            ["Models:ModelsFolder"] = _dir.Sub("models"),
-            ["Models:AllowDownload"] = "false",
-            ["Models:CacheFolder"] = _dir.Sub("cache"),
-            ["Inference:EmbeddingModel"] = TestData.EmbeddingModelId,
-        });
+        TestData.WriteTinyModels(ModelsFolder);
+        await RestartAsync(ServerSettings.TinyModels(Dir, reranker: "none", NoCheckpointTimers));
         await CollectionsClient.CreateCollectionAsync(new CreateCollectionRequest { Name = "streamed" });
         var text = string.Join(' ', Enumerable.Range(0, 60).Select(i => $"word{i}"));
         var acks = 0;
@@ -157,7 +136,7 @@ public sealed class StorageServerTests : IAsyncLifetime
             var ex = await RpcAssert.FailsAsync(StatusCode.NotFound, () => stream.WaitAsync(TimeSpan.FromSeconds(60)));
             Assert.Contains("'streamed'", ex.Status.Detail, StringComparison.Ordinal);
         }
-        Assert.DoesNotContain("ObjectDisposedException", _server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ObjectDisposedException", Server.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -170,7 +149,7 @@ public sealed class StorageServerTests : IAsyncLifetime
         var ex = await RpcAssert.FailsAsync(StatusCode.InvalidArgument, async () =>
             await AdminClient.RestoreSnapshotAsync(new RestoreSnapshotRequest { Path = snapshot.Path, Collection = "snap2" }), "path");
         Assert.Contains("checkpoints/manifest-0000000777", ex.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal(["snap"], Directory.GetFileSystemEntries(Path.Combine(_dir.Sub("data"), "collections")).Select(Path.GetFileName));
+        Assert.Equal(["snap"], Directory.GetFileSystemEntries(Path.Combine(Dir.Sub("data"), "collections")).Select(Path.GetFileName));
         await RpcAssert.FailsAsync(StatusCode.NotFound, async () => await CollectionsClient.GetCollectionAsync(new GetCollectionRequest { Name = "snap2" }));
     }
 

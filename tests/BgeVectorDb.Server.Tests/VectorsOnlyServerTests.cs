@@ -6,31 +6,16 @@ namespace BgeVectorDb.Server.Tests;
 
 /// <summary>A real server with no models (vectors-only collections): the contract, validation and the
 /// error mapping, over gRPC on loopback.</summary>
-public sealed class VectorsOnlyServerTests : IAsyncLifetime
+public sealed class VectorsOnlyServerTests() : TempServer("bgevdb-test")
 {
     private const int Dim = 8;
-    private readonly TempDirectory _dir = new();
-    private ServerProcess _server = null!;
 
-    private static readonly Dictionary<string, string> NoModels = new()
-    {
-        ["Inference:EmbeddingModel"] = "none",
-        ["Inference:RerankerModel"] = "none",
-        ["Limits:MaxBatchSize"] = "50",
-        ["Limits:MaxTextLength"] = "1000",
-    };
+    protected override IReadOnlyDictionary<string, string> Settings =>
+        ServerSettings.NoModels(("Limits:MaxBatchSize", "50"), ("Limits:MaxTextLength", "1000"));
 
-    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(_dir.Sub("data"), NoModels);
-
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _dir.Dispose();
-    }
-
-    private Collections.CollectionsClient CollectionsClient => new(_server.Channel);
-    private Documents.DocumentsClient DocumentsClient => new(_server.Channel);
-    private Search.SearchClient SearchClient => new(_server.Channel);
+    private Collections.CollectionsClient CollectionsClient => new(Server.Channel);
+    private Documents.DocumentsClient DocumentsClient => new(Server.Channel);
+    private Search.SearchClient SearchClient => new(Server.Channel);
 
     private async Task CreateAsync(string name, Distance distance = Distance.Cosine) =>
         await CollectionsClient.CreateCollectionAsync(new CreateCollectionRequest
@@ -80,7 +65,7 @@ public sealed class VectorsOnlyServerTests : IAsyncLifetime
 
         Assert.True((await CollectionsClient.DeleteCollectionAsync(new DeleteCollectionRequest { Name = "c1" })).Deleted);
         await RpcAssert.FailsAsync(StatusCode.NotFound, async () => await CollectionsClient.GetCollectionAsync(new GetCollectionRequest { Name = "c1" }));
-        Assert.False(Directory.Exists(Path.Combine(_dir.Sub("data"), "collections", "c1")));
+        Assert.False(Directory.Exists(Path.Combine(Dir.Sub("data"), "collections", "c1")));
     }
 
     [Fact]
@@ -208,10 +193,8 @@ public sealed class VectorsOnlyServerTests : IAsyncLifetime
         await CreateAsync("durable");
         await DocumentsClient.UpsertAsync(new UpsertRequest { Collection = "durable", Documents = { Doc("a", Basis(0), "alpha", 7), Doc("b", Basis(1), "beta") } });
         await DocumentsClient.DeleteDocumentsAsync(new DeleteDocumentsRequest { Collection = "durable", Ids = { "b" } });
-        _server.Kill();
-        await _server.DisposeAsync();
-
-        _server = await ServerProcess.StartAsync(_dir.Sub("data"), NoModels);
+        Server.Kill();
+        await RestartAsync();
         var got = await DocumentsClient.GetDocumentsAsync(new GetDocumentsRequest { Collection = "durable", Ids = { "a", "b" }, Fields = new ReturnFields { Text = true, Metadata = true } });
         var a = Assert.Single(got.Documents);
         Assert.Equal("alpha", a.Text);
@@ -219,9 +202,8 @@ public sealed class VectorsOnlyServerTests : IAsyncLifetime
         Assert.Equal(["b"], got.MissingIds);
 
         await DocumentsClient.UpsertAsync(new UpsertRequest { Collection = "durable", Documents = { Doc("c", Basis(2), "gamma") } });
-        Assert.Equal(0, await _server.StopAsync(TimeSpan.FromSeconds(30)));
-        await _server.DisposeAsync();
-        _server = await ServerProcess.StartAsync(_dir.Sub("data"), NoModels);
+        Assert.Equal(0, await Server.StopAsync(TimeSpan.FromSeconds(30)));
+        await RestartAsync();
         var stats = await CollectionsClient.GetCollectionStatsAsync(new GetCollectionStatsRequest { Name = "durable" });
         Assert.Equal(2ul, stats.DocumentCount);
     }

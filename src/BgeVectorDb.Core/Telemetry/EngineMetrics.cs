@@ -49,7 +49,7 @@ public static class EngineMetrics
     public static void EnsureCreated()
     {
         _ = Meter;
-        Inference.Batching.InferenceQueueMetrics.EnsureCreated();
+        InferenceQueueMetrics.EnsureCreated();
     }
 
     internal static KeyValuePair<string, object?> Tag(string key, string value) => new(key, value);

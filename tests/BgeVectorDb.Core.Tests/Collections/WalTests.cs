@@ -5,12 +5,9 @@ namespace BgeVectorDb.Core.Tests.Collections;
 
 public sealed class WalTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bgevdb-wal-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _dir = new("bgevdb-wal", create: false);
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _dir.Dispose();
 
     private static StoredDocument Sample(string id) => new(id, "text of " + id + " — ünïcødé 北京",
         new Dictionary<string, MetadataValue>
@@ -51,12 +48,12 @@ public sealed class WalTests : IDisposable
     public async Task Committed_entries_are_read_back_in_order_after_reopen()
     {
         var positions = new List<long>();
-        await using (var wal = FasterLogWal.Open(_dir))
+        await using (var wal = FasterLogWal.Open(_dir.Path))
         {
             var appends = Enumerable.Range(0, 20).Select(i => wal.AppendAsync(new DeleteEntry([$"id{i}"])).AsTask());
             positions.AddRange(await Task.WhenAll(appends));
         }
-        await using (var reopened = FasterLogWal.Open(_dir))
+        await using (var reopened = FasterLogWal.Open(_dir.Path))
         {
             var entries = reopened.ReadAll().ToList();
             Assert.Equal(20, entries.Count);
@@ -88,7 +85,7 @@ public sealed class WalTests : IDisposable
     {
         const int writers = 8, perWriter = 40;
         var notDurableAtAck = 0;
-        await using (var wal = FasterLogWal.Open(_dir))
+        await using (var wal = FasterLogWal.Open(_dir.Path))
         {
             var tasks = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
             {
@@ -103,32 +100,32 @@ public sealed class WalTests : IDisposable
             Assert.True(wal.CommitCount < writers * perWriter, $"{wal.CommitCount} commits for {writers * perWriter} appends");
             Assert.True(wal.CommitCount >= 1);
         }
-        await using var reopened = FasterLogWal.Open(_dir);
+        await using var reopened = FasterLogWal.Open(_dir.Path);
         Assert.Equal(writers * perWriter, reopened.ReadAll().Select(e => ((DeleteEntry)e.Entry).Ids[0]).Distinct().Count());
     }
 
     [Fact]
     public async Task Torn_tail_is_truncated_to_the_last_whole_entry_and_later_appends_survive()
     {
-        await using (var wal = FasterLogWal.Open(_dir))
+        await using (var wal = FasterLogWal.Open(_dir.Path))
         {
             for (var i = 0; i < 10; i++) await wal.AppendAsync(new UpsertEntry([Sample($"d{i}")]));
         }
-        var segment = Directory.GetFiles(_dir).Single(f => Path.GetFileName(f).Contains("log", StringComparison.Ordinal) && !f.Contains("commit", StringComparison.Ordinal));
+        var segment = Directory.GetFiles(_dir.Path).Single(f => Path.GetFileName(f).Contains("log", StringComparison.Ordinal) && !f.Contains("commit", StringComparison.Ordinal));
         var bytes = File.ReadAllBytes(segment);
         var used = Array.FindLastIndex(bytes, b => b != 0) + 1;
         // Tear the last entry: zero its second half, as a crash in the middle of a write would leave it.
         Array.Clear(bytes, used - 40, 40);
         File.WriteAllBytes(segment, bytes);
 
-        await using (var wal = FasterLogWal.Open(_dir))
+        await using (var wal = FasterLogWal.Open(_dir.Path))
         {
             var ids = wal.ReadAll().Select(e => ((UpsertEntry)e.Entry).Documents[0].Id).ToList();
             Assert.Equal(Enumerable.Range(0, 9).Select(i => $"d{i}"), ids);
-            Assert.True(File.Exists(Path.Combine(_dir, "torn-ranges")));
+            Assert.True(File.Exists(Path.Combine(_dir.Path, "torn-ranges")));
             await wal.AppendAsync(new UpsertEntry([Sample("after")]));
         }
-        await using (var wal = FasterLogWal.Open(_dir))
+        await using (var wal = FasterLogWal.Open(_dir.Path))
         {
             var ids = wal.ReadAll().Select(e => ((UpsertEntry)e.Entry).Documents[0].Id).ToList();
             Assert.Equal(Enumerable.Range(0, 9).Select(i => $"d{i}").Append("after"), ids);

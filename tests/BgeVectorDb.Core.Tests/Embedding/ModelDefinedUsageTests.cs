@@ -19,17 +19,14 @@ public sealed class ModelDefinedUsageTests : IDisposable
         "Vitamin D.", Medium, string.Join(' ', Enumerable.Repeat("statins lower LDL cholesterol", 12)), "x", Medium + " More words here.",
     ];
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "bgevdb-usage-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _root = new("bgevdb-usage", create: false);
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
-    }
+    public void Dispose() => _root.Dispose();
 
     /// <summary>A copy of the tiny synthetic BERT bi-encoder with extra files written over it.</summary>
     private string Folder(string name, params (string Path, string Text)[] files)
     {
-        var dir = Path.Combine(_root, name);
+        var dir = Path.Combine(_root.Path, name);
         var source = TestModels.TinyBertEmbedder.Folder;
         foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {

@@ -7,9 +7,9 @@ internal static class TestModels
 {
     private static readonly string Root = Path.Combine(Path.GetTempPath(), "bgevdb-infer-tests-" + Environment.ProcessId);
     private static readonly Lazy<TestModel> TinyBertEmbedderLazy = new(() => Generate("tiny-bert-embed",
-        SyntheticModelSpec.Preset("tiny", SyntheticModelFamily.Bert, SyntheticModelKind.BiEncoder), Synthetic.SyntheticTestData.BertVocab));
+        TinyModels.Bert(SyntheticModelKind.BiEncoder), SharedData.BertVocab));
     private static readonly Lazy<TestModel> TinyBertCrossLazy = new(() => Generate("tiny-bert-cross",
-        SyntheticModelSpec.Preset("tiny", SyntheticModelFamily.Bert, SyntheticModelKind.CrossEncoder, seed: 7), Synthetic.SyntheticTestData.BertVocab));
+        TinyModels.Bert(SyntheticModelKind.CrossEncoder, seed: 7), SharedData.BertVocab));
 
     private static readonly Lazy<TestModel> TinyXlmrCrossLazy = new(() => Generate("tiny-xlmr-cross",
         SyntheticModelSpec.Preset("tiny", SyntheticModelFamily.XlmRoberta, SyntheticModelKind.CrossEncoder, seed: 11),

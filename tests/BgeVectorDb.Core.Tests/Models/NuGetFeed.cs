@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 
@@ -10,36 +9,13 @@ namespace BgeVectorDb.Core.Tests.Models;
 /// index naming the PackageBaseAddress) and <c>/flat/{id}/{version}/{id}.{version}.nupkg</c>, serving the
 /// .nupkg files given to it. Counts requests.
 /// </summary>
-internal sealed class NuGetFeed : IDisposable
+internal sealed class NuGetFeed : LoopbackHttpServer
 {
-    private readonly HttpListener _listener = new();
     private readonly Dictionary<string, string> _packages = new(StringComparer.Ordinal);
-    private readonly Task _loop;
     private int _nupkgRequests;
 
-    public NuGetFeed()
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            try
-            {
-                _listener.Start();
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-            }
-        }
-        _loop = Task.Run(LoopAsync);
-    }
+    public NuGetFeed() => Start();
 
-    public int Port { get; }
     public string ServiceIndex => $"http://127.0.0.1:{Port}/v3/index.json";
     public int NupkgRequests => Volatile.Read(ref _nupkgRequests);
 
@@ -61,24 +37,7 @@ internal sealed class NuGetFeed : IDisposable
     public void Add(string id, string version, string nupkgPath) =>
         _packages[$"/flat/{id.ToLowerInvariant()}/{version.ToLowerInvariant()}/{id.ToLowerInvariant()}.{version.ToLowerInvariant()}.nupkg"] = nupkgPath;
 
-    private async Task LoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-            _ = Task.Run(() => Serve(context));
-        }
-    }
-
-    private async Task Serve(HttpListenerContext context)
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
         var response = context.Response;
         try
@@ -117,19 +76,6 @@ internal sealed class NuGetFeed : IDisposable
             catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
             {
             }
-        }
-    }
-
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
         }
     }
 }

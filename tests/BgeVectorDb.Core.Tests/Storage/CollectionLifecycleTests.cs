@@ -9,12 +9,9 @@ namespace BgeVectorDb.Core.Tests.Storage;
 public sealed class CollectionLifecycleTests : IDisposable
 {
     private const int Dim = 8;
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bgevdb-lifecycle-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _dir = new("bgevdb-lifecycle", create: false);
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _dir.Dispose();
 
     private static async Task Fill(Collection c, int from, int to, int seed = 0)
     {
@@ -31,7 +28,7 @@ public sealed class CollectionLifecycleTests : IDisposable
         var lost = new List<string>();
         for (var trial = 0; trial < trials; trial++)
         {
-            var dir = Path.Combine(_dir, $"t{trial}");
+            var dir = Path.Combine(_dir.Path, $"t{trial}");
             await using (var catalog = DurableCatalogTests.OpenCatalog(dir))
             {
                 var old = catalog.Create(new CollectionSpec("x", "none", Dim));
@@ -63,31 +60,31 @@ public sealed class CollectionLifecycleTests : IDisposable
     [Fact]
     public async Task A_deleted_collections_files_go_through_a_tombstone_that_recovery_removes()
     {
-        Directory.CreateDirectory(Path.Combine(_dir, "collections"));
-        await using (var catalog = DurableCatalogTests.OpenCatalog(_dir))
+        Directory.CreateDirectory(Path.Combine(_dir.Path, "collections"));
+        await using (var catalog = DurableCatalogTests.OpenCatalog(_dir.Path))
         {
             await Fill(catalog.Create(new CollectionSpec("keep", "none", Dim)), 0, 10);
         }
         // A crash between the rename and the removal leaves a tombstone (and a crashed restore its staging folder).
-        var tombstone = Path.Combine(_dir, "collections", CollectionCatalog.TombstonePrefix + "old-0123");
+        var tombstone = Path.Combine(_dir.Path, "collections", CollectionCatalog.TombstonePrefix + "old-0123");
         Directory.CreateDirectory(Path.Combine(tombstone, "wal"));
         File.WriteAllText(Path.Combine(tombstone, "wal", "junk"), "x");
-        var staging = Path.Combine(_dir, "collections", "keep2.restoring");
+        var staging = Path.Combine(_dir.Path, "collections", "keep2.restoring");
         Directory.CreateDirectory(staging);
-        await using (var reopened = DurableCatalogTests.OpenCatalog(_dir))
+        await using (var reopened = DurableCatalogTests.OpenCatalog(_dir.Path))
         {
             Assert.Equal(10, reopened.Get("keep").Count);
             Assert.False(Directory.Exists(tombstone));
             Assert.False(Directory.Exists(staging));
             await reopened.DeleteAsync("keep");
-            Assert.Equal([], Directory.GetFileSystemEntries(Path.Combine(_dir, "collections")));
+            Assert.Equal([], Directory.GetFileSystemEntries(Path.Combine(_dir.Path, "collections")));
         }
     }
 
     [Fact]
     public async Task Writes_searches_and_checkpoints_racing_a_delete_end_with_not_found_never_a_disposed_object()
     {
-        await using var catalog = DurableCatalogTests.OpenCatalog(_dir);
+        await using var catalog = DurableCatalogTests.OpenCatalog(_dir.Path);
         var c = catalog.Create(new CollectionSpec("busy", "none", Dim));
         await Fill(c, 0, 100);
         var failures = new System.Collections.Concurrent.ConcurrentBag<Exception>();

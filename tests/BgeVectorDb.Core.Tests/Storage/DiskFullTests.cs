@@ -11,36 +11,15 @@ namespace BgeVectorDb.Core.Tests.Storage;
 public sealed class DiskFullTests : IDisposable
 {
     private const int Dim = 8;
-    private readonly string _mount = Path.Combine(Path.GetTempPath(), "bgevdb-diskfull-" + Guid.NewGuid().ToString("N"));
+    private readonly TmpfsMount _mount = new("bgevdb-diskfull");
     private readonly ITestOutputHelper _output;
-    private readonly List<string> _mounts = [];
 
     public DiskFullTests(ITestOutputHelper output)
     {
         _output = output;
-        Directory.CreateDirectory(_mount);
     }
 
-    public void Dispose()
-    {
-        for (var i = _mounts.Count - 1; i >= 0; i--) Run("umount", "-l", _mounts[i]);
-        Directory.Delete(_mount, recursive: true);
-    }
-
-    private static (int Code, string Output) Run(string file, params string[] args)
-    {
-        try
-        {
-            using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-            var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            return (p.ExitCode, output);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (-1, ex.Message);
-        }
-    }
+    public void Dispose() => _mount.Dispose();
 
     private static Document[] Batch(int from, int count, string text) =>
         Enumerable.Range(from, count).Select(i => DurableCatalogTests.Doc(i) with { Text = $"{i} {text}" }).ToArray();
@@ -55,14 +34,8 @@ public sealed class DiskFullTests : IDisposable
     public async Task A_checkpoint_and_a_snapshot_that_run_out_of_space_fail_with_resource_exhausted_instead_of_hanging()
     {
         // 48 MiB: once space returns, two kept checkpoints (a 4 MiB hash index each) and a snapshot copy must fit.
-        var (code, output) = Run("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", _mount);
-        if (code != 0)
-        {
-            _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({output.Trim()}); run as root to exercise a full disk");
-            return;
-        }
-        _mounts.Add(_mount);
-        var data = Path.Combine(_mount, "data");
+        if (!MountTmpfs(_mount.Path, "48m")) return;
+        var data = Path.Combine(_mount.Path, "data");
         var text = new string('y', 4000);
         var ids = new List<string>();
         var bound = TimeSpan.FromSeconds(8);
@@ -76,8 +49,8 @@ public sealed class DiskFullTests : IDisposable
                 ids.AddRange(batch.Select(d => d.Id));
             }
             Assert.Null(c.Wal!.Broken);
-            var filler = Path.Combine(_mount, "filler");
-            var free = new DriveInfo(_mount).AvailableFreeSpace;
+            var filler = Path.Combine(_mount.Path, "filler");
+            var free = new DriveInfo(_mount.Path).AvailableFreeSpace;
             File.WriteAllBytes(filler, new byte[Math.Max(0, free - (256 << 10))]);   // leave 256 KiB: less than the checkpoint needs
 
             var started = Stopwatch.GetTimestamp();
@@ -119,21 +92,15 @@ public sealed class DiskFullTests : IDisposable
     [Fact]
     public async Task Writes_on_a_full_disk_fail_with_resource_exhausted_and_resume_when_space_returns_without_losing_acked_writes()
     {
-        var (code, output) = Run("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", _mount);
-        if (code != 0)
-        {
-            _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({output.Trim()}); run as root to exercise a full disk");
-            return;
-        }
-        _mounts.Add(_mount);
-        var data = Path.Combine(_mount, "data");
+        if (!MountTmpfs(_mount.Path, "16m")) return;
+        var data = Path.Combine(_mount.Path, "data");
         var text = new string('x', 4000);
         var acked = new HashSet<string>(StringComparer.Ordinal);
         await using (var catalog = DurableCatalogTests.OpenCatalog(data))
         {
             var c = catalog.Create(new CollectionSpec("full", "none", Dim));
-            var filler = Path.Combine(_mount, "filler");
-            var free = new DriveInfo(_mount).AvailableFreeSpace;
+            var filler = Path.Combine(_mount.Path, "filler");
+            var free = new DriveInfo(_mount.Path).AvailableFreeSpace;
             File.WriteAllBytes(filler, new byte[Math.Max(0, free - (2 << 20))]);   // leave about 2 MiB
             EngineException? full = null;
             for (var b = 0; b < 400 && full is null; b++)
@@ -201,15 +168,9 @@ public sealed class DiskFullTests : IDisposable
     /// <summary>Mounts a tmpfs of <paramref name="size"/> at <paramref name="folder"/>; false (and says so) without root.</summary>
     private bool MountTmpfs(string folder, string size)
     {
-        Directory.CreateDirectory(folder);
-        var (code, output) = Run("mount", "-t", "tmpfs", "-o", $"size={size}", "tmpfs", folder);
-        if (code != 0)
-        {
-            _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({output.Trim()}); run as root to exercise a full disk");
-            return false;
-        }
-        _mounts.Add(folder);
-        return true;
+        if (_mount.TryMountAt(folder, size, out var why)) return true;
+        _output.WriteLine($"SKIPPED: cannot mount a tmpfs ({why}); run as root to exercise a full disk");
+        return false;
     }
 
     /// <summary>A snapshot that does not fit is refused before it copies anything (it would take the space the WALs
@@ -218,8 +179,8 @@ public sealed class DiskFullTests : IDisposable
     [Fact]
     public async Task A_snapshot_that_does_not_fit_fails_with_resource_exhausted_and_leaves_no_partial_copy()
     {
-        if (!MountTmpfs(_mount, "48m")) return;
-        var data = Path.Combine(_mount, "data");
+        if (!MountTmpfs(_mount.Path, "48m")) return;
+        var data = Path.Combine(_mount.Path, "data");
         var snapshots = Path.Combine(data, "snapshots");
         await using var catalog = DurableCatalogTests.OpenCatalog(data);
         var c = catalog.Create(new CollectionSpec("snap", "none", Dim));
@@ -233,13 +194,12 @@ public sealed class DiskFullTests : IDisposable
         Assert.Contains(snapshots, refused.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(snapshots));
 
-        Assert.Equal(0, Run("umount", snapshots).Code);
-        _mounts.Remove(snapshots);
-        var filler = Path.Combine(_mount, "filler");
+        Assert.Equal(0, _mount.Unmount(snapshots));
+        var filler = Path.Combine(_mount.Path, "filler");
         c.SnapshotCopyHook = () =>
         {
             // The space check passed; the disk fills before the copy.
-            File.WriteAllBytes(filler, new byte[Math.Max(0, new DriveInfo(_mount).AvailableFreeSpace - (512 << 10))]);
+            File.WriteAllBytes(filler, new byte[Math.Max(0, new DriveInfo(_mount.Path).AvailableFreeSpace - (512 << 10))]);
             return Task.CompletedTask;
         };
         var ranOut = await Assert.ThrowsAsync<EngineException>(() => catalog.CreateSnapshotAsync("snap"));
@@ -261,9 +221,9 @@ public sealed class DiskFullTests : IDisposable
     [Fact]
     public async Task Creating_a_collection_on_a_full_disk_fails_with_resource_exhausted_and_leaves_nothing_behind()
     {
-        if (!MountTmpfs(_mount, "16m")) return;
-        var data = Path.Combine(_mount, "data");
-        var filler = Path.Combine(_mount, "filler");
+        if (!MountTmpfs(_mount.Path, "16m")) return;
+        var data = Path.Combine(_mount.Path, "data");
+        var filler = Path.Combine(_mount.Path, "filler");
         await using (var catalog = DurableCatalogTests.OpenCatalog(data))
         {
             catalog.Create(new CollectionSpec("first", "none", Dim));

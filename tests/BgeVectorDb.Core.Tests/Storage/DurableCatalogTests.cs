@@ -16,12 +16,9 @@ public sealed class DurableCatalogTests : IDisposable
 {
     private const int Dim = 8;
     private static readonly StorageOptions NoTimers = new() { CheckpointIntervalSeconds = 0, CheckpointEveryWrites = 0, CheckpointOnShutdown = false };
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bgevdb-store-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _dir = new("bgevdb-store", create: false);
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _dir.Dispose();
 
     internal static CollectionCatalog OpenCatalog(string dir, StorageOptions? storage = null, ILogger? logger = null) =>
         CollectionCatalog.Open(dir, FixedModelProvider.None, new EngineLimits(), logger ?? NullLogger.Instance, storage ?? NoTimers);
@@ -55,13 +52,13 @@ public sealed class DurableCatalogTests : IDisposable
         }
     }
 
-    private string CollectionDir(string name) => Path.Combine(_dir, "collections", name);
+    private string CollectionDir(string name) => Path.Combine(_dir.Path, "collections", name);
 
     [Fact]
     public async Task Checkpoint_then_reopen_gives_identical_search_results_and_replays_nothing()
     {
         string before;
-        await using (var catalog = OpenCatalog(_dir))
+        await using (var catalog = OpenCatalog(_dir.Path))
         {
             var c = catalog.Create(new CollectionSpec("a", "none", Dim));
             await Fill(c, 0, 400);
@@ -74,7 +71,7 @@ public sealed class DurableCatalogTests : IDisposable
             before = Results(c);
         }
         var logger = new ListLogger();
-        await using (var catalog = OpenCatalog(_dir, logger: logger))
+        await using (var catalog = OpenCatalog(_dir.Path, logger: logger))
         {
             var c = catalog.Get("a");
             Assert.Equal(418, c.Count);
@@ -91,7 +88,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task Writes_after_a_checkpoint_are_replayed_from_the_wal_and_later_checkpoints_are_incremental()
     {
-        await using (var catalog = OpenCatalog(_dir))
+        await using (var catalog = OpenCatalog(_dir.Path))
         {
             var c = catalog.Create(new CollectionSpec("a", "none", Dim));
             await Fill(c, 0, 300);
@@ -104,7 +101,7 @@ public sealed class DurableCatalogTests : IDisposable
             await c.DeleteAsync(["doc-6"]);
         }
         var logger = new ListLogger();
-        await using var reopened = OpenCatalog(_dir, logger: logger);
+        await using var reopened = OpenCatalog(_dir.Path, logger: logger);
         var r = reopened.Get("a");
         Assert.Equal(348, r.Count);
         Assert.Contains(logger.Lines, l => l.Contains("loaded checkpoint 2", StringComparison.Ordinal));
@@ -130,7 +127,7 @@ public sealed class DurableCatalogTests : IDisposable
     public async Task Hnsw_graph_survives_incremental_checkpoints_with_deletes_and_reopens_link_for_link_without_rebuild()
     {
         string graph, results;
-        await using (var catalog = OpenCatalog(_dir))
+        await using (var catalog = OpenCatalog(_dir.Path))
         {
             var c = catalog.Create(new CollectionSpec("h", "none", Dim));
             Assert.Equal("hnsw", c.Index.Kind);
@@ -143,7 +140,7 @@ public sealed class DurableCatalogTests : IDisposable
             graph = Graph(c);
             results = Results(c);
         }
-        await using var reopened = OpenCatalog(_dir);
+        await using var reopened = OpenCatalog(_dir.Path);
         var r = reopened.Get("h");
         Assert.Equal(graph, Graph(r));
         Assert.Equal(results, Results(r));
@@ -152,13 +149,13 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task Graceful_close_checkpoints_so_restart_replays_nothing()
     {
-        await using (var catalog = OpenCatalog(_dir, NoTimers with { CheckpointOnShutdown = true }))
+        await using (var catalog = OpenCatalog(_dir.Path, NoTimers with { CheckpointOnShutdown = true }))
         {
             var c = catalog.Create(new CollectionSpec("a", "none", Dim));
             await Fill(c, 0, 120);
         }
         var logger = new ListLogger();
-        await using var reopened = OpenCatalog(_dir, logger: logger);
+        await using var reopened = OpenCatalog(_dir.Path, logger: logger);
         Assert.Equal(120, reopened.Get("a").Count);
         Assert.Contains(logger.Lines, l => l.Contains("replayed 0 log entries", StringComparison.Ordinal));
     }
@@ -166,7 +163,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task Write_count_trigger_checkpoints_and_truncates_the_wal()
     {
-        await using var catalog = OpenCatalog(_dir, NoTimers with { CheckpointEveryWrites = 100, KeepWholeWal = false });
+        await using var catalog = OpenCatalog(_dir.Path, NoTimers with { CheckpointEveryWrites = 100, KeepWholeWal = false });
         var c = catalog.Create(new CollectionSpec("a", "none", Dim));
         var begin = c.Wal!.BeginPosition;
         for (var round = 0; round < 4; round++)
@@ -183,7 +180,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task Corrupt_newest_checkpoint_falls_back_to_the_previous_one_without_losing_writes()
     {
-        await using (var catalog = OpenCatalog(_dir))
+        await using (var catalog = OpenCatalog(_dir.Path))
         {
             var c = catalog.Create(new CollectionSpec("a", "none", Dim));
             await Fill(c, 0, 100);
@@ -200,7 +197,7 @@ public sealed class DurableCatalogTests : IDisposable
         File.WriteAllBytes(victim, bytes);
 
         var logger = new ListLogger();
-        await using var reopened = OpenCatalog(_dir, logger: logger);
+        await using var reopened = OpenCatalog(_dir.Path, logger: logger);
         var r = reopened.Get("a");
         Assert.Equal(210, r.Count);
         Assert.Contains(logger.Lines, l => l.Contains("is unusable", StringComparison.Ordinal) && l.Contains("corrupt", StringComparison.Ordinal));
@@ -210,7 +207,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task No_usable_checkpoint_over_a_truncated_wal_refuses_only_that_collection()
     {
-        await using (var catalog = OpenCatalog(_dir, NoTimers with { KeepWholeWal = false }))
+        await using (var catalog = OpenCatalog(_dir.Path, NoTimers with { KeepWholeWal = false }))
         {
             var c = catalog.Create(new CollectionSpec("a", "none", Dim));
             await Fill(c, 0, 100);
@@ -228,7 +225,7 @@ public sealed class DurableCatalogTests : IDisposable
             File.WriteAllBytes(path, bytes);
         }
         var logger = new ListLogger();
-        await using (var reopened = OpenCatalog(_dir, logger: logger))
+        await using (var reopened = OpenCatalog(_dir.Path, logger: logger))
         {
             Assert.Equal(10, reopened.Get("b").Count);
             var ex = Assert.Throws<EngineException>(() => reopened.Get("a"));
@@ -238,7 +235,7 @@ public sealed class DurableCatalogTests : IDisposable
             Assert.Equal(EngineErrorKind.AlreadyExists, Assert.Throws<EngineException>(() => reopened.Create(new CollectionSpec("a", "none", Dim))).Kind);
         }
         // Still refused (not dropped) on the next start; deleting it removes its files.
-        await using (var again = OpenCatalog(_dir))
+        await using (var again = OpenCatalog(_dir.Path))
         {
             Assert.Contains("a", again.Failed.Keys);
             Assert.True(Directory.Exists(CollectionDir("a")));
@@ -251,7 +248,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task Statistics_report_the_checkpoint_position_and_every_file_of_the_collection()
     {
-        await using var catalog = OpenCatalog(_dir);
+        await using var catalog = OpenCatalog(_dir.Path);
         var c = catalog.Create(new CollectionSpec("s", "none", Dim));
         await Fill(c, 0, 100);
         var before = c.GetStatistics();
@@ -297,7 +294,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task A_flipped_bit_in_the_store_log_is_rebuilt_from_the_wal_and_every_acked_document_is_back()
     {
-        await using (var catalog = OpenCatalog(_dir))
+        await using (var catalog = OpenCatalog(_dir.Path))
         {
             var c = catalog.Create(new CollectionSpec("bit", "none", Dim));
             await Fill(c, 0, 200);
@@ -316,7 +313,7 @@ public sealed class DurableCatalogTests : IDisposable
         File.WriteAllBytes(log, bytes);
 
         var logger = new ListLogger();
-        await using var reopened = OpenCatalog(_dir, logger: logger);
+        await using var reopened = OpenCatalog(_dir.Path, logger: logger);
         Assert.Empty(reopened.Failed);
         var r = reopened.Get("bit");
         Assert.Equal(310, r.Count);
@@ -329,7 +326,7 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task Deleting_a_collection_removes_its_files_and_the_catalog_entry()
     {
-        await using (var catalog = OpenCatalog(_dir))
+        await using (var catalog = OpenCatalog(_dir.Path))
         {
             var c = catalog.Create(new CollectionSpec("gone", "none", Dim));
             await Fill(c, 0, 20);
@@ -338,7 +335,7 @@ public sealed class DurableCatalogTests : IDisposable
             await catalog.DeleteAsync("gone");
             Assert.False(Directory.Exists(CollectionDir("gone")));
         }
-        await using var reopened = OpenCatalog(_dir);
+        await using var reopened = OpenCatalog(_dir.Path);
         Assert.Empty(reopened.List());
     }
 

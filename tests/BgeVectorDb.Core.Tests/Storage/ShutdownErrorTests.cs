@@ -7,17 +7,14 @@ namespace BgeVectorDb.Core.Tests.Storage;
 /// collection does not exist (NotFound) or that the engine failed (Internal).</summary>
 public sealed class ShutdownErrorTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bgevdb-shutdown-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _dir = new("bgevdb-shutdown", create: false);
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task Lookups_and_writes_after_the_catalog_closed_are_unavailable()
     {
-        var catalog = DurableCatalogTests.OpenCatalog(_dir);
+        var catalog = DurableCatalogTests.OpenCatalog(_dir.Path);
         var held = catalog.Create(new CollectionSpec("a", "none", 8));
         await held.UpsertAsync([DurableCatalogTests.Doc(1)]);
         await catalog.DisposeAsync();
@@ -35,7 +32,7 @@ public sealed class ShutdownErrorTests : IDisposable
     [Fact]
     public async Task A_write_to_a_deleted_collection_is_still_not_found()
     {
-        await using var catalog = DurableCatalogTests.OpenCatalog(_dir);
+        await using var catalog = DurableCatalogTests.OpenCatalog(_dir.Path);
         var held = catalog.Create(new CollectionSpec("a", "none", 8));
         await catalog.DeleteAsync("a");
         var write = await Assert.ThrowsAsync<EngineException>(() => held.UpsertAsync([DurableCatalogTests.Doc(2)]));

@@ -8,14 +8,11 @@ namespace BgeVectorDb.Core.Tests.Storage;
 public sealed class SnapshotRestoreTests : IDisposable
 {
     private const int Dim = 8;
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bgevdb-restore-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _dir = new("bgevdb-restore", create: false);
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _dir.Dispose();
 
-    private string Collections => Path.Combine(_dir, "collections");
+    private string Collections => Path.Combine(_dir.Path, "collections");
 
     private static async Task<Collection> Filled(CollectionCatalog catalog, string name, int count)
     {
@@ -37,7 +34,7 @@ public sealed class SnapshotRestoreTests : IDisposable
     [Fact]
     public async Task Other_collections_are_searched_and_listed_while_a_restore_copies_and_recovers()
     {
-        await using var catalog = DurableCatalogTests.OpenCatalog(_dir);
+        await using var catalog = DurableCatalogTests.OpenCatalog(_dir.Path);
         await Filled(catalog, "src", 200);
         var (folder, _) = await catalog.CreateSnapshotAsync("src");
         await Filled(catalog, "other", 60);
@@ -72,10 +69,10 @@ public sealed class SnapshotRestoreTests : IDisposable
     [InlineData("checkpoints/manifest-0000000099")]
     public async Task A_file_the_descriptor_does_not_list_is_refused_by_name_and_nothing_is_left_behind(string extra)
     {
-        await using var catalog = DurableCatalogTests.OpenCatalog(_dir);
+        await using var catalog = DurableCatalogTests.OpenCatalog(_dir.Path);
         await Filled(catalog, "src", 30);
         var (folder, _) = await catalog.CreateSnapshotAsync("src");
-        var tampered = Path.Combine(_dir, "tampered");
+        var tampered = Path.Combine(_dir.Path, "tampered");
         CopyFolder(folder, tampered);
         File.WriteAllText(Path.Combine(tampered, extra), "not part of the snapshot");
 
@@ -91,7 +88,7 @@ public sealed class SnapshotRestoreTests : IDisposable
     [Fact]
     public async Task A_restore_that_fails_after_its_copy_removes_its_folders_and_releases_the_name()
     {
-        await using var catalog = DurableCatalogTests.OpenCatalog(_dir);
+        await using var catalog = DurableCatalogTests.OpenCatalog(_dir.Path);
         await Filled(catalog, "src", 30);
         var (folder, _) = await catalog.CreateSnapshotAsync("src");
         catalog.RestoreHook = () => throw new IOException("disk went away");

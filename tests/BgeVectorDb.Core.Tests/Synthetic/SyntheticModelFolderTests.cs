@@ -13,8 +13,8 @@ public sealed class SyntheticModelFolderTests(ITestOutputHelper output)
     [Fact]
     public void Same_seed_gives_byte_identical_model_and_different_seed_differs()
     {
-        using var tmp = SyntheticTestData.NewTempFolder();
-        var vocab = SyntheticTestData.BertVocab;
+        using var tmp = new TempDirectory("bgevdb-synth");
+        var vocab = SharedData.BertVocab;
         var a = SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("tiny", seed: 7), Path.Combine(tmp.Path, "a"), vocab);
         var b = SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("tiny", seed: 7), Path.Combine(tmp.Path, "b"), vocab);
         var c = SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("tiny", seed: 8), Path.Combine(tmp.Path, "c"), vocab);
@@ -53,8 +53,8 @@ public sealed class SyntheticModelFolderTests(ITestOutputHelper output)
     [Fact]
     public void Bert_cross_encoder_folder_has_hf_files_and_config_matches_spec()
     {
-        using var tmp = SyntheticTestData.NewTempFolder();
-        var vocab = SyntheticTestData.BertVocab;
+        using var tmp = new TempDirectory("bgevdb-synth");
+        var vocab = SharedData.BertVocab;
         var spec = SyntheticModelSpec.Preset("tiny", kind: SyntheticModelKind.CrossEncoder, seed: 123);
         var folder = SyntheticModelGenerator.Write(spec, tmp.Path, vocab);
 
@@ -99,7 +99,7 @@ public sealed class SyntheticModelFolderTests(ITestOutputHelper output)
     [Fact]
     public void Xlmr_reranker_preset_folder_is_xlm_roberta_shaped()
     {
-        using var tmp = SyntheticTestData.NewTempFolder();
+        using var tmp = new TempDirectory("bgevdb-synth");
         var spm = Path.Combine(tmp.Path, "spm.model");
         File.WriteAllBytes(spm, [9, 9, 9]);
         // Written without running: only config and the ONNX header are checked (the graph is 12 x 768).
@@ -126,9 +126,9 @@ public sealed class SyntheticModelFolderTests(ITestOutputHelper output)
     [Fact]
     public void Bge_small_preset_has_the_exact_bge_small_en_v15_shape_and_loads_in_ort()
     {
-        using var tmp = SyntheticTestData.NewTempFolder();
+        using var tmp = new TempDirectory("bgevdb-synth");
         var sw = Stopwatch.StartNew();
-        var folder = SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("bge-small"), tmp.Path, SyntheticTestData.BertVocab);
+        var folder = SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("bge-small"), tmp.Path, SharedData.BertVocab);
         var elapsed = sw.Elapsed;
         output.WriteLine($"bge-small generation: {elapsed.TotalSeconds:F1} s");
 

@@ -18,9 +18,9 @@ public sealed class SyntheticOnnxForwardTests
     [Fact]
     public void Bert_bi_encoder_last_hidden_state_matches_reference_on_unpadded_positions()
     {
-        using var tmp = SyntheticTestData.NewTempFolder();
-        var spec = SyntheticModelGenerator.ResolveVocab(SyntheticModelSpec.Preset("tiny"), SyntheticTestData.BertVocab);
-        var folder = SyntheticModelGenerator.Write(spec, tmp.Path, SyntheticTestData.BertVocab);
+        using var tmp = new TempDirectory("bgevdb-synth");
+        var spec = SyntheticModelGenerator.ResolveVocab(SyntheticModelSpec.Preset("tiny"), SharedData.BertVocab);
+        var folder = SyntheticModelGenerator.Write(spec, tmp.Path, SharedData.BertVocab);
         var weights = SyntheticWeights.Create(spec);
 
         var (output, dims) = Run(folder, "last_hidden_state", BertIds, Mask, Types);
@@ -54,8 +54,8 @@ public sealed class SyntheticOnnxForwardTests
     [Fact]
     public void Bert_bi_encoder_padding_does_not_change_real_positions()
     {
-        using var tmp = SyntheticTestData.NewTempFolder();
-        var folder = SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("tiny"), tmp.Path, SyntheticTestData.BertVocab);
+        using var tmp = new TempDirectory("bgevdb-synth");
+        var folder = SyntheticModelGenerator.Write(SyntheticModelSpec.Preset("tiny"), tmp.Path, SharedData.BertVocab);
         var (padded, _) = Run(folder, "last_hidden_state", BertIds, Mask, Types);
         long[][] ids = [BertIds[1][..4]];
         var (alone, dims) = Run(folder, "last_hidden_state", ids, [Mask[1][..4]], [Types[1][..4]]);
@@ -70,10 +70,10 @@ public sealed class SyntheticOnnxForwardTests
     [Fact]
     public void Bert_cross_encoder_logits_match_reference_and_differ_across_pairs()
     {
-        using var tmp = SyntheticTestData.NewTempFolder();
+        using var tmp = new TempDirectory("bgevdb-synth");
         var spec = SyntheticModelGenerator.ResolveVocab(
-            SyntheticModelSpec.Preset("tiny", kind: SyntheticModelKind.CrossEncoder), SyntheticTestData.BertVocab);
-        var folder = SyntheticModelGenerator.Write(spec, tmp.Path, SyntheticTestData.BertVocab);
+            SyntheticModelSpec.Preset("tiny", kind: SyntheticModelKind.CrossEncoder), SharedData.BertVocab);
+        var folder = SyntheticModelGenerator.Write(spec, tmp.Path, SharedData.BertVocab);
 
         var (logits, dims) = Run(folder, "logits", BertIds, Mask, Types);
         var expected = ReferenceEncoder.Logits(SyntheticWeights.Create(spec), BertIds, Mask, Types);
@@ -87,7 +87,7 @@ public sealed class SyntheticOnnxForwardTests
     [Fact]
     public void Xlmr_cross_encoder_logits_match_reference_with_roberta_positions()
     {
-        using var tmp = SyntheticTestData.NewTempFolder();
+        using var tmp = new TempDirectory("bgevdb-synth");
         // Any file stands in for the SentencePiece model here: the vocab size is given explicitly.
         var tokenizerFile = Path.Combine(tmp.Path, "sentencepiece.bpe.model");
         File.WriteAllBytes(tokenizerFile, [1, 2, 3]);
@@ -106,7 +106,7 @@ public sealed class SyntheticOnnxForwardTests
     [Fact]
     public void Xlmr_bi_encoder_has_no_token_type_input_and_matches_reference()
     {
-        using var tmp = SyntheticTestData.NewTempFolder();
+        using var tmp = new TempDirectory("bgevdb-synth");
         var tokenizerFile = Path.Combine(tmp.Path, "sentencepiece.bpe.model");
         File.WriteAllBytes(tokenizerFile, [1, 2, 3]);
         var spec = SyntheticModelSpec.Preset("tiny", SyntheticModelFamily.XlmRoberta, vocabSize: 2000);

@@ -10,7 +10,7 @@ public sealed class SyntheticSentencePieceVocabTests
     [Fact]
     public async Task Xlmr_vocab_is_sentencepiece_pieces_plus_fairseq_offset_and_mask()
     {
-        using var tmp = SyntheticTestData.NewTempFolder();
+        using var tmp = new TempDirectory("bgevdb-synth");
         var words = new[] { "alpha", "beta", "gamma", "delta", "vector", "search", "model", "token", "query", "rank" };
         var random = new Random(1);
         var lines = Enumerable.Range(0, 300).Select(_ => string.Join(' ', Enumerable.Range(0, 12).Select(_ => words[random.Next(words.Length)])));

@@ -10,9 +10,9 @@ namespace BgeVectorDb.Core.Tests.Tokenization;
 /// </summary>
 public sealed class BertModelTokenizerTests
 {
-    private static readonly Lazy<string[]> VocabLines = new(() => File.ReadAllLines(TestData.BertVocab));
+    private static readonly Lazy<string[]> VocabLines = new(() => File.ReadAllLines(SharedData.BertVocab));
     private static readonly Lazy<BertModelTokenizer> Uncased = new(() =>
-        BertModelTokenizer.FromVocabFile(TestData.BertVocab, new BertTokenizerSettings()));
+        BertModelTokenizer.FromVocabFile(SharedData.BertVocab, new BertTokenizerSettings()));
 
     private const int Cls = 101;
     private const int Sep = 102;
@@ -198,24 +198,18 @@ public sealed class BertModelTokenizerTests
     [Fact]
     public void Settings_ReadFromTokenizerConfig()
     {
-        string dir = Directory.CreateTempSubdirectory("bgevdb-tok-").FullName;
-        try
-        {
-            string path = Path.Combine(dir, "tokenizer_config.json");
-            File.WriteAllText(path, """{"do_lower_case": false, "tokenize_chinese_chars": true, "cls_token": {"content": "[CLS]"}, "model_max_length": 512}""");
-            BertTokenizerSettings s = BertTokenizerSettings.FromTokenizerConfig(path);
-            Assert.False(s.LowerCase);
-            Assert.Null(s.StripAccents);
-            Assert.Equal("[CLS]", s.ClassificationToken);
+        using var temp = new TempDirectory("bgevdb-tok");
+        string dir = temp.Path;
+        string path = Path.Combine(dir, "tokenizer_config.json");
+        File.WriteAllText(path, """{"do_lower_case": false, "tokenize_chinese_chars": true, "cls_token": {"content": "[CLS]"}, "model_max_length": 512}""");
+        BertTokenizerSettings s = BertTokenizerSettings.FromTokenizerConfig(path);
+        Assert.False(s.LowerCase);
+        Assert.Null(s.StripAccents);
+        Assert.Equal("[CLS]", s.ClassificationToken);
 
-            // Cased: "Hello" is not lowercased, so it is not the uncased "hello" (7592).
-            var cased = BertModelTokenizer.FromVocabFile(TestData.BertVocab, s);
-            Assert.NotEqual([Cls, 7592, Sep], cased.Encode("Hello", 512).InputIds);
-            Assert.Equal([Cls, 7592, Sep], cased.Encode("hello", 512).InputIds);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        // Cased: "Hello" is not lowercased, so it is not the uncased "hello" (7592).
+        var cased = BertModelTokenizer.FromVocabFile(SharedData.BertVocab, s);
+        Assert.NotEqual([Cls, 7592, Sep], cased.Encode("Hello", 512).InputIds);
+        Assert.Equal([Cls, 7592, Sep], cased.Encode("hello", 512).InputIds);
     }
 }

@@ -14,9 +14,9 @@ public sealed class ConcurrencyTests
     public void ParallelEncodes_EqualSequentialEncodes(string family)
     {
         IModelTokenizer tok = family == "bert"
-            ? BertModelTokenizer.FromVocabFile(TestData.BertVocab, new BertTokenizerSettings())
+            ? BertModelTokenizer.FromVocabFile(SharedData.BertVocab, new BertTokenizerSettings())
             : XlmRobertaModelTokenizer.FromSentencePieceModel(SentencePieceTestModel.ModelPath);
-        string corpus = TestData.RequireFile(Path.Combine(TestData.SharedData, "scifact-beir", "corpus.jsonl"));
+        string corpus = Path.Combine(SharedData.SciFact, "corpus.jsonl");
         string[] texts = File.ReadLines(corpus).Take(400)
             .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("text").GetString()!)
             .ToArray();

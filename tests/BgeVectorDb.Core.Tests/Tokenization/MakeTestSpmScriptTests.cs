@@ -18,24 +18,18 @@ public sealed class MakeTestSpmScriptTests
     [Fact]
     public void MissingSpmTrain_FailsWithClearMessage()
     {
-        string script = Path.Combine(TestData.RepoRoot, "scripts", "make-test-spm.sh");
-        string outDir = Directory.CreateTempSubdirectory("bgevdb-spm-").FullName;
-        try
-        {
-            var psi = new ProcessStartInfo("/bin/bash") { RedirectStandardError = true, RedirectStandardOutput = true };
-            psi.ArgumentList.Add(script);
-            psi.ArgumentList.Add(outDir);
-            psi.Environment["PATH"] = outDir; // nothing there: spm_train cannot be found
-            using Process p = Process.Start(psi)!;
-            string stderr = p.StandardError.ReadToEnd();
-            p.WaitForExit();
+        string script = Path.Combine(SharedData.RepoRoot, "scripts", "make-test-spm.sh");
+        using var temp = new TempDirectory("bgevdb-spm");
+        string outDir = temp.Path;
+        var psi = new ProcessStartInfo("/bin/bash") { RedirectStandardError = true, RedirectStandardOutput = true };
+        psi.ArgumentList.Add(script);
+        psi.ArgumentList.Add(outDir);
+        psi.Environment["PATH"] = outDir; // nothing there: spm_train cannot be found
+        using Process p = Process.Start(psi)!;
+        string stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
 
-            Assert.Equal(3, p.ExitCode);
-            Assert.Contains("spm_train not found", stderr);
-        }
-        finally
-        {
-            Directory.Delete(outDir, recursive: true);
-        }
+        Assert.Equal(3, p.ExitCode);
+        Assert.Contains("spm_train not found", stderr);
     }
 }

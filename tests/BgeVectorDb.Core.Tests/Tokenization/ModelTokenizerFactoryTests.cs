@@ -5,20 +5,20 @@ namespace BgeVectorDb.Core.Tests.Tokenization;
 
 public sealed class ModelTokenizerFactoryTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("bgevdb-factory-").FullName;
+    private readonly TempDirectory _dir = new("bgevdb-factory");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
-    private void Write(string name, string content) => File.WriteAllText(Path.Combine(_dir, name), content);
+    private void Write(string name, string content) => File.WriteAllText(Path.Combine(_dir.Path, name), content);
 
     [Fact]
     public void Bert_FromVocabAndTokenizerConfig()
     {
         Write("config.json", """{"model_type": "bert", "hidden_size": 384}""");
         Write("tokenizer_config.json", """{"do_lower_case": true, "model_max_length": 512}""");
-        File.Copy(TestData.BertVocab, Path.Combine(_dir, "vocab.txt"));
+        File.Copy(SharedData.BertVocab, Path.Combine(_dir.Path, "vocab.txt"));
 
-        IModelTokenizer tok = ModelTokenizerFactory.FromModelFolder(_dir, null);
+        IModelTokenizer tok = ModelTokenizerFactory.FromModelFolder(_dir.Path, null);
 
         Assert.Equal("bert", tok.Family);
         Assert.Equal(0, tok.PadId);
@@ -32,9 +32,9 @@ public sealed class ModelTokenizerFactoryTests : IDisposable
     public void Bert_ExplicitMaxLengthCaps()
     {
         Write("config.json", """{"model_type": "bert"}""");
-        File.Copy(TestData.BertVocab, Path.Combine(_dir, "vocab.txt"));
+        File.Copy(SharedData.BertVocab, Path.Combine(_dir.Path, "vocab.txt"));
 
-        IModelTokenizer tok = ModelTokenizerFactory.FromModelFolder(_dir, 16);
+        IModelTokenizer tok = ModelTokenizerFactory.FromModelFolder(_dir.Path, 16);
 
         EncodedInput e = tok.EncodePair("hello", string.Join(' ', Enumerable.Repeat("world", 100)), 512);
         Assert.Equal(16, e.Length);
@@ -45,12 +45,12 @@ public sealed class ModelTokenizerFactoryTests : IDisposable
     public void XlmRoberta_FromSentencePieceModel_AndFromTokenizerJson_Agree()
     {
         Write("config.json", """{"model_type": "xlm-roberta"}""");
-        File.Copy(SentencePieceTestModel.ModelPath, Path.Combine(_dir, "sentencepiece.bpe.model"));
-        IModelTokenizer fromModel = ModelTokenizerFactory.FromModelFolder(_dir, null);
+        File.Copy(SentencePieceTestModel.ModelPath, Path.Combine(_dir.Path, "sentencepiece.bpe.model"));
+        IModelTokenizer fromModel = ModelTokenizerFactory.FromModelFolder(_dir.Path, null);
 
-        File.Delete(Path.Combine(_dir, "sentencepiece.bpe.model"));
-        TokenizerJsonWriter.WriteXlmRobertaTokenizerJson(SentencePieceTestModel.ModelPath, Path.Combine(_dir, "tokenizer.json"));
-        IModelTokenizer fromJson = ModelTokenizerFactory.FromModelFolder(_dir, null);
+        File.Delete(Path.Combine(_dir.Path, "sentencepiece.bpe.model"));
+        TokenizerJsonWriter.WriteXlmRobertaTokenizerJson(SentencePieceTestModel.ModelPath, Path.Combine(_dir.Path, "tokenizer.json"));
+        IModelTokenizer fromJson = ModelTokenizerFactory.FromModelFolder(_dir.Path, null);
 
         Assert.Equal("xlm-roberta", fromModel.Family);
         Assert.Equal("xlm-roberta", fromJson.Family);
@@ -64,7 +64,7 @@ public sealed class ModelTokenizerFactoryTests : IDisposable
     [Fact]
     public void MissingConfig_NamesTheFile()
     {
-        var ex = Assert.Throws<FileNotFoundException>(() => ModelTokenizerFactory.FromModelFolder(_dir, null));
+        var ex = Assert.Throws<FileNotFoundException>(() => ModelTokenizerFactory.FromModelFolder(_dir.Path, null));
         Assert.Contains("config.json", ex.Message);
     }
 
@@ -72,7 +72,7 @@ public sealed class ModelTokenizerFactoryTests : IDisposable
     public void BertWithoutVocab_NamesTheFile()
     {
         Write("config.json", """{"model_type": "bert"}""");
-        var ex = Assert.Throws<FileNotFoundException>(() => ModelTokenizerFactory.FromModelFolder(_dir, null));
+        var ex = Assert.Throws<FileNotFoundException>(() => ModelTokenizerFactory.FromModelFolder(_dir.Path, null));
         Assert.Contains("vocab.txt", ex.Message);
     }
 
@@ -80,7 +80,7 @@ public sealed class ModelTokenizerFactoryTests : IDisposable
     public void XlmRobertaWithoutTokenizerFiles_NamesBothFiles()
     {
         Write("config.json", """{"model_type": "xlm-roberta"}""");
-        var ex = Assert.Throws<FileNotFoundException>(() => ModelTokenizerFactory.FromModelFolder(_dir, null));
+        var ex = Assert.Throws<FileNotFoundException>(() => ModelTokenizerFactory.FromModelFolder(_dir.Path, null));
         Assert.Contains("sentencepiece.bpe.model", ex.Message);
         Assert.Contains("tokenizer.json", ex.Message);
     }
@@ -89,7 +89,7 @@ public sealed class ModelTokenizerFactoryTests : IDisposable
     public void UnsupportedModelType_Throws()
     {
         Write("config.json", """{"model_type": "gpt2"}""");
-        var ex = Assert.Throws<NotSupportedException>(() => ModelTokenizerFactory.FromModelFolder(_dir, null));
+        var ex = Assert.Throws<NotSupportedException>(() => ModelTokenizerFactory.FromModelFolder(_dir.Path, null));
         Assert.Contains("gpt2", ex.Message);
     }
 }

@@ -9,7 +9,7 @@ public sealed class PrefixEncodingTests
 {
     private static List<string> LongTexts()
     {
-        string corpus = TestData.RequireFile(Path.Combine(TestData.SharedData, "scifact-beir", "corpus.jsonl"));
+        string corpus = Path.Combine(SharedData.SciFact, "corpus.jsonl");
         List<string> docs = File.ReadLines(corpus).Take(120)
             .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("text").GetString()!)
             .ToList();
@@ -30,7 +30,7 @@ public sealed class PrefixEncodingTests
     [Fact]
     public void Bert_TruncatedEncodeEqualsFullEncodeTruncated()
     {
-        var tok = BertModelTokenizer.FromVocabFile(TestData.BertVocab, new BertTokenizerSettings());
+        var tok = BertModelTokenizer.FromVocabFile(SharedData.BertVocab, new BertTokenizerSettings());
         List<string> texts = LongTexts();
         foreach (string text in texts)
         {

@@ -16,7 +16,7 @@ internal static class SentencePieceTestModel
 
     private static string Build()
     {
-        string script = TestData.RequireFile(Path.Combine(TestData.RepoRoot, "scripts", "make-test-spm.sh"));
+        string script = SharedData.RequireFile(Path.Combine(SharedData.RepoRoot, "scripts", "make-test-spm.sh"));
         string outDir = Path.Combine(AppContext.BaseDirectory, "spm-cache");
         (int code, string stdout, string stderr) = Run("bash", [script, outDir], stdin: null);
         if (code != 0)
@@ -26,7 +26,7 @@ internal static class SentencePieceTestModel
         }
 
         string path = stdout.Trim().Split('\n')[^1].Trim();
-        TestData.RequireFile(path);
+        SharedData.RequireFile(path);
         return path;
     }
 

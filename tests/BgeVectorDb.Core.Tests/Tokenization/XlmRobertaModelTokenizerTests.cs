@@ -60,7 +60,7 @@ public sealed class XlmRobertaModelTokenizerTests
     [Fact]
     public void Encode_CorpusDocuments_MatchSpmEncode()
     {
-        string corpus = TestData.RequireFile(Path.Combine(TestData.SharedData, "scifact-beir", "corpus.jsonl"));
+        string corpus = Path.Combine(SharedData.SciFact, "corpus.jsonl");
         var texts = File.ReadLines(corpus).Take(50)
             .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("text").GetString()!)
             .Select(t => t.Replace('\n', ' ').Replace('\r', ' '))
@@ -131,46 +131,34 @@ public sealed class XlmRobertaModelTokenizerTests
     [Fact]
     public void TokenizerJson_GivesSameIdsAsSentencePieceModel()
     {
-        string dir = Directory.CreateTempSubdirectory("bgevdb-xlmr-").FullName;
-        try
-        {
-            string json = Path.Combine(dir, "tokenizer.json");
-            TokenizerJsonWriter.WriteXlmRobertaTokenizerJson(SentencePieceTestModel.ModelPath, json);
-            XlmRobertaModelTokenizer fromJson = XlmRobertaModelTokenizer.FromTokenizerJson(json);
+        using var temp = new TempDirectory("bgevdb-xlmr");
+        string dir = temp.Path;
+        string json = Path.Combine(dir, "tokenizer.json");
+        TokenizerJsonWriter.WriteXlmRobertaTokenizerJson(SentencePieceTestModel.ModelPath, json);
+        XlmRobertaModelTokenizer fromJson = XlmRobertaModelTokenizer.FromTokenizerJson(json);
 
-            List<int[]> reference = SentencePieceTestModel.SpmEncode(Texts);
-            for (int i = 0; i < Texts.Length; i++)
-            {
-                Assert.Equal([0, .. Fairseq(reference[i]), 2], fromJson.Encode(Texts[i], 512).InputIds);
-                Assert.Equal(
-                    FromModel.Value.EncodePair(Texts[i], Texts[^(i + 1)], 40).InputIds,
-                    fromJson.EncodePair(Texts[i], Texts[^(i + 1)], 40).InputIds);
-            }
-        }
-        finally
+        List<int[]> reference = SentencePieceTestModel.SpmEncode(Texts);
+        for (int i = 0; i < Texts.Length; i++)
         {
-            Directory.Delete(dir, recursive: true);
+            Assert.Equal([0, .. Fairseq(reference[i]), 2], fromJson.Encode(Texts[i], 512).InputIds);
+            Assert.Equal(
+                FromModel.Value.EncodePair(Texts[i], Texts[^(i + 1)], 40).InputIds,
+                fromJson.EncodePair(Texts[i], Texts[^(i + 1)], 40).InputIds);
         }
     }
 
     [Fact]
     public void TokenizerJson_VocabIdsAreFinal_MaskIsLastAndNotMatchedInText()
     {
-        string dir = Directory.CreateTempSubdirectory("bgevdb-xlmr-").FullName;
-        try
-        {
-            string json = Path.Combine(dir, "tokenizer.json");
-            TokenizerJsonWriter.WriteXlmRobertaTokenizerJson(SentencePieceTestModel.ModelPath, json);
-            XlmRobertaModelTokenizer fromJson = XlmRobertaModelTokenizer.FromTokenizerJson(json);
+        using var temp = new TempDirectory("bgevdb-xlmr");
+        string dir = temp.Path;
+        string json = Path.Combine(dir, "tokenizer.json");
+        TokenizerJsonWriter.WriteXlmRobertaTokenizerJson(SentencePieceTestModel.ModelPath, json);
+        XlmRobertaModelTokenizer fromJson = XlmRobertaModelTokenizer.FromTokenizerJson(json);
 
-            Assert.Equal(
-                FromModel.Value.Encode("a <mask> b </s> <s>", 512).InputIds,
-                fromJson.Encode("a <mask> b </s> <s>", 512).InputIds);
-            Assert.DoesNotContain(8001, fromJson.Encode("a <mask> b", 512).InputIds); // <mask> = 8000 pieces + 1
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.Equal(
+            FromModel.Value.Encode("a <mask> b </s> <s>", 512).InputIds,
+            fromJson.Encode("a <mask> b </s> <s>", 512).InputIds);
+        Assert.DoesNotContain(8001, fromJson.Encode("a <mask> b", 512).InputIds); // <mask> = 8000 pieces + 1
     }
 }

@@ -16,7 +16,7 @@ public sealed class CliModelServerTests(ModelServerFixture fixture) : IClassFixt
         Assert.Contains("SERVING", health.Stdout);
 
         Assert.Equal(0, (await Run("collections", "create", "clisci")).ExitCode);
-        var ingest = await Run("ingest", "clisci", "--beir", TestData.SciFact, "--limit", "300", "--batch-size", "50");
+        var ingest = await Run("ingest", "clisci", "--beir", SharedData.SciFact, "--limit", "300", "--batch-size", "50");
         Assert.True(ingest.ExitCode == 0, ingest.ToString());
         Assert.Contains("300", ingest.Stdout + ingest.Stderr);
 

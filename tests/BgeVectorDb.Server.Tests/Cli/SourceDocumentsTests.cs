@@ -10,7 +10,7 @@ public sealed class SourceDocumentsTests
     [Fact]
     public void Beir_reads_the_first_scifact_document_as_title_space_text_with_title_metadata()
     {
-        var folder = CliTestData.SciFactFolder;
+        var folder = SharedData.SciFact;
         var corpus = Path.Combine(folder, "corpus.jsonl");
 
         // Independent read of the first line.
@@ -40,7 +40,7 @@ public sealed class SourceDocumentsTests
     [Fact]
     public void Beir_line_count_and_every_scifact_line_parse()
     {
-        var path = SourceDocuments.ResolvePath(SourceFormat.Beir, CliTestData.SciFactFolder);
+        var path = SourceDocuments.ResolvePath(SourceFormat.Beir, SharedData.SciFact);
         var lines = File.ReadLines(path).Count(l => l.Trim().Length > 0);
         Assert.Equal(lines, SourceDocuments.CountLines(path));
         var docs = SourceDocuments.Read(SourceFormat.Beir, path).ToList();

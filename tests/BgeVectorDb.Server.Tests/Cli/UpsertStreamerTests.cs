@@ -88,7 +88,7 @@ public sealed class UpsertStreamerTests : IAsyncLifetime
     [Fact]
     public async Task Cli_ingest_sends_the_api_key_header_and_prints_the_summary()
     {
-        using var dir = new Infrastructure.TempDirectory("bgevdb-cli");
+        using var dir = new TempDirectory("bgevdb-cli");
         var file = dir.Sub("docs.jsonl");
         File.WriteAllLines(file, Enumerable.Range(1, 7).Select(i => $"{{\"id\":\"d{i}\",\"text\":\"t{i}\"}}"));
 
