@@ -8,12 +8,11 @@ namespace BgeVectorDb.Core.Tests.Storage;
 /// checkpoints and truncates the WAL only when asked.</summary>
 public sealed class CheckpointerTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bgevdb-checkpointer-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _temp = new("bgevdb-checkpointer", create: false);
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
-    }
+    private string _dir => _temp.Path;
+
+    public void Dispose() => _temp.Dispose();
 
     private MemoryState Open(bool truncateWal = false)
     {

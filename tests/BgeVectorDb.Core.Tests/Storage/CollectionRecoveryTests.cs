@@ -9,12 +9,11 @@ namespace BgeVectorDb.Core.Tests.Storage;
 /// that records what it is given: which checkpoint is loaded and exactly which WAL entries are replayed.</summary>
 public sealed class CollectionRecoveryTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bgevdb-recovery-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _temp = new("bgevdb-recovery", create: false);
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
-    }
+    private string _dir => _temp.Path;
+
+    public void Dispose() => _temp.Dispose();
 
     /// <summary>Appends one delete entry per id; returns each entry's position.</summary>
     private static async Task<long[]> AppendAsync(IWriteAheadLog wal, params string[] ids)

@@ -9,12 +9,11 @@ namespace BgeVectorDb.Core.Tests.Storage;
 /// checked on a real FasterLog.</summary>
 public sealed class DurableApplierTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bgevdb-applier-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _temp = new("bgevdb-applier", create: false);
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
-    }
+    private string _dir => _temp.Path;
+
+    public void Dispose() => _temp.Dispose();
 
     private static DeleteEntry Entry(string id) => new([id]);
 
