@@ -95,43 +95,14 @@ public sealed partial class Collection : IAsyncDisposable
         var prepared = await PrepareAsync(documents, cancellationToken).ConfigureAwait(false);
         var replacedTotal = 0;
         var position = 0L;
-        // One WAL entry must fit in one FasterLog page (4 MiB): a larger batch (up to max_message_bytes, 64 MiB) is
-        // logged and applied in parts, in order; the call returns once every part is durable and applied.
-        foreach (var part in WalParts(prepared))
+        // One WAL entry must fit in one FasterLog page: a larger batch is logged and applied in parts, in order; the
+        // call returns once every part is durable and applied.
+        foreach (var part in UpsertEntry.Split(prepared))
         {
-            (position, var replaced) = await _applier.LogThenApplyAsync(new UpsertEntry(part), () => ApplyUpsert(part), cancellationToken).ConfigureAwait(false);
+            (position, var replaced) = await _applier.LogThenApplyAsync(part, () => ApplyUpsert(part.Documents), cancellationToken).ConfigureAwait(false);
             replacedTotal += replaced;
         }
         return new UpsertResult(prepared.Length, replacedTotal, position);
-    }
-
-    /// <summary>Upper bound of one WAL upsert entry's payload, well under the 4 MiB FasterLog page.</summary>
-    internal const int MaxWalPartBytes = 2 * 1024 * 1024;
-
-    /// <summary>Splits a batch into runs whose encoded size is surely under <see cref="MaxWalPartBytes"/> (UTF-8 at most
-    /// 3 bytes per UTF-16 char, metadata counted twice); almost every batch is one part.</summary>
-    internal static IEnumerable<StoredDocument[]> WalParts(StoredDocument[] documents)
-    {
-        static long Bound(StoredDocument d)
-        {
-            long size = 64 + 3L * (d.Id.Length + d.Text.Length) + 4L * d.Vector.Length;
-            foreach (var (key, value) in d.Metadata) size += 16 + 3L * key.Length + 2L * value.SizeBytes;
-            return size;
-        }
-        var start = 0;
-        long bytes = 0;
-        for (var i = 0; i < documents.Length; i++)
-        {
-            var b = Bound(documents[i]);
-            if (i > start && bytes + b > MaxWalPartBytes)
-            {
-                yield return documents[start..i];
-                start = i;
-                bytes = 0;
-            }
-            bytes += b;
-        }
-        yield return start == 0 ? documents : documents[start..];
     }
 
     /// <summary>Deletes documents by id; unknown ids are ignored. Durable on return.</summary>

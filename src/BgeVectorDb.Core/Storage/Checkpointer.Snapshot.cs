@@ -38,8 +38,8 @@ internal sealed partial class Checkpointer
             try
             {
                 Directory.CreateDirectory(temp);
-                files = SnapshotDescriptor.CopyTree(store.StoreDirectory, Path.Combine(temp, "store"), "store");
-                foreach (var (k, v) in SnapshotDescriptor.CopyTree(store.CheckpointDirectory, Path.Combine(temp, "checkpoints"), "checkpoints", IsCheckpointFile))
+                files = SnapshotDescriptor.CopyTree(store.StoreDirectory, CollectionLayout.StoreDirectory(temp), CollectionLayout.Store);
+                foreach (var (k, v) in SnapshotDescriptor.CopyTree(store.CheckpointDirectory, CollectionLayout.CheckpointDirectory(temp), CollectionLayout.Checkpoints, IsCheckpointFile))
                 {
                     files[k] = v;
                 }

@@ -4,15 +4,19 @@ namespace BgeVectorDb.Core.Storage;
 /// The files of one durable collection under its folder <c>DATA/collections/NAME/</c>: <c>wal/</c> (FasterLog,
 /// <see cref="FasterLogWal"/>), <c>store/</c> (FasterKV hybrid log, <see cref="CollectionStore"/>) and
 /// <c>checkpoints/</c> (FasterKV checkpoint folders and <see cref="CheckpointManifest"/> files). Only Storage knows
-/// these names.
+/// these names. A snapshot folder holds <c>store/</c> and <c>checkpoints/</c> laid out the same way.
 /// </summary>
 internal static class CollectionLayout
 {
-    public static string WalDirectory(string collectionDirectory) => Path.Combine(collectionDirectory, "wal");
+    public const string Wal = "wal";
+    public const string Store = "store";
+    public const string Checkpoints = "checkpoints";
 
-    public static string StoreDirectory(string collectionDirectory) => Path.Combine(collectionDirectory, "store");
+    public static string WalDirectory(string collectionDirectory) => Path.Combine(collectionDirectory, Wal);
 
-    public static string CheckpointDirectory(string collectionDirectory) => Path.Combine(collectionDirectory, "checkpoints");
+    public static string StoreDirectory(string collectionDirectory) => Path.Combine(collectionDirectory, Store);
+
+    public static string CheckpointDirectory(string collectionDirectory) => Path.Combine(collectionDirectory, Checkpoints);
 
     /// <summary>Bytes of every file under <paramref name="collectionDirectory"/> (WAL, store, checkpoints); files that
     /// vanish meanwhile (pruned checkpoints) are skipped.</summary>
