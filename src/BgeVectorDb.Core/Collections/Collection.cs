@@ -21,9 +21,11 @@ public sealed record CollectionStatistics(long Documents, long Deleted, int Dime
     long CheckpointWalPosition = 0, long WalBytes = 0);
 
 /// <summary>
-/// One collection: documents, vectors and their index, plus the log that makes writes durable.
-/// Writes are validated whole, embedded outside any lock, logged (durable), then applied under a
-/// short write lock; searches share a read lock.
+/// One collection: its config, documents, vectors and their index, and the search/mining read API. Writes are
+/// validated whole and embedded outside any lock, then handed to Storage's <see cref="DurableApplier"/>, which logs
+/// them (durable) and calls back to apply them under a short write lock; searches share a read lock. Checkpoints,
+/// snapshots and recovery are Storage's (<see cref="Checkpointer"/>, <see cref="CollectionRecovery"/>), reaching this
+/// collection through <see cref="IDurableState"/> (<c>Collection.Persistence.cs</c>).
 /// </summary>
 public sealed partial class Collection : IAsyncDisposable
 {

@@ -10,7 +10,8 @@ namespace BgeVectorDb.Core.Collections;
 
 /// <summary>
 /// All collections of one data folder. The catalog file (<c>catalog.json</c>) lists them durably; each
-/// collection keeps its own write-ahead log under <c>collections/NAME/wal</c>, replayed on open.
+/// collection keeps its own files under <c>collections/NAME/</c> (WAL, store, checkpoints: Storage's
+/// <see cref="CollectionLayout"/>), opened by <see cref="CollectionRecovery"/>.
 /// With <c>dataDirectory</c> null everything stays in memory (tests, benchmarks).
 /// </summary>
 public sealed partial class CollectionCatalog : IAsyncDisposable
