@@ -39,10 +39,11 @@ public sealed class DurabilityTests : IDisposable
     }
 
     /// <summary>Streams batches until the call fails (the server was killed) or all are sent; returns the
-    /// ids of acked batches.</summary>
+    /// ids of acked batches. <paramref name="acks"/> is completed once <paramref name="signalAfterAcks"/> batches were acked.</summary>
     internal static async Task<HashSet<string>> IngestUntilKilledAsync(GrpcChannelHolder channel, string collection, IReadOnlyList<Document[]> batches,
-        TaskCompletionSource? firstAck = null)
+        TaskCompletionSource? acks = null, int signalAfterAcks = 1)
     {
+        var ackedBatches = 0;
         var acked = new HashSet<string>(StringComparer.Ordinal);
         try
         {
@@ -60,7 +61,7 @@ public sealed class DurabilityTests : IDisposable
             await foreach (var ack in stream.ResponseStream.ReadAllAsync())
             {
                 foreach (var d in batches[(int)ack.BatchId]) acked.Add(d.Id);
-                firstAck?.TrySetResult();
+                if (++ackedBatches >= signalAfterAcks) acks?.TrySetResult();
             }
             await writer;
         }
@@ -103,16 +104,19 @@ public sealed class DurabilityTests : IDisposable
                     }
                     batches.Add(batch);
                 }
-                // Kill at a seeded random moment after the first ack (the first batch also warms the model up).
-                var killAfter = TimeSpan.FromMilliseconds(rng.Next(0, 3000));
-                var firstAck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                var ingest = IngestUntilKilledAsync(new GrpcChannelHolder(server.Channel), "crash", batches, firstAck);
-                await Task.WhenAny(firstAck.Task, ingest, Task.Delay(TimeSpan.FromSeconds(60)));
+                // Kill at a seeded random moment of the ingest: right after a seeded number of acks (the first batch
+                // also warms the model up), plus up to 20 ms. (A random delay after the first ack was too late once
+                // ingest got faster: all 400 documents were acked within a second.)
+                var killAfterAcks = rng.Next(1, batches.Count - 4);
+                var killAfter = TimeSpan.FromMilliseconds(rng.Next(0, 20));
+                var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var ingest = IngestUntilKilledAsync(new GrpcChannelHolder(server.Channel), "crash", batches, reached, killAfterAcks);
+                await Task.WhenAny(reached.Task, ingest, Task.Delay(TimeSpan.FromSeconds(60)));
                 await Task.WhenAny(ingest, Task.Delay(killAfter));
                 server.Kill();
                 var acked = await ingest;
                 interrupted += acked.Count < batches.Count * 10 ? 1 : 0;
-                _output.WriteLine($"trial {trial}: killed after {killAfter.TotalMilliseconds} ms, {acked.Count} of {batches.Count * 10} documents acked");
+                _output.WriteLine($"trial {trial}: killed {killAfter.TotalMilliseconds} ms after ack {killAfterAcks}, {acked.Count} of {batches.Count * 10} documents acked");
                 ackedAll.UnionWith(acked);
             }
             finally
