@@ -1,242 +1,71 @@
-using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Storage;
 
 namespace BgeVectorDb.Core.Collections;
 
-/// <summary>What a checkpoint covered.</summary>
-public sealed record CheckpointResult(long Sequence, long WalPosition, long Documents, int RecordsWritten, TimeSpan WritesHeld, TimeSpan Elapsed);
-
-public sealed partial class Collection
+/// <summary>
+/// The collection's side of durability. The protocol itself lives in Storage: <see cref="DurableApplier"/> logs a
+/// write then applies it, <see cref="Checkpointer"/> owns the dirty set, the checkpoint cut, pruning and snapshots,
+/// <see cref="CollectionRecovery"/> loads a checkpoint and replays the WAL. They reach this collection only through
+/// <see cref="IDurableState"/>: apply a logged write, load stored documents, copy the documents of a cut.
+/// </summary>
+public sealed partial class Collection : IDurableState
 {
-    private readonly SemaphoreSlim _checkpointGate = new(1, 1);
-
-    // Apply order = log order: each write waits for the one logged before it (guarded by _writeGate).
-    private Task _applyTail = Task.CompletedTask;
-
-    // Internal ids whose document or index node changed since the last checkpoint (guarded by _lock).
-    private HashSet<int> _dirty = [];
-    private CollectionStore? _store;
-    private long _checkpointSequence;
-    private long _writesSinceCheckpoint;
-    private long _lastCheckpointMs = Environment.TickCount64;
+    // Null for an in-memory collection; set once by recovery, before the WAL is replayed.
+    private Checkpointer? _checkpointer;
 
     /// <summary>Documents written (upserted or deleted) since the last checkpoint.</summary>
-    public long WritesSinceCheckpoint => Interlocked.Read(ref _writesSinceCheckpoint);
+    public long WritesSinceCheckpoint => _applier.Writes;
 
-    public TimeSpan SinceLastCheckpoint => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastCheckpointMs));
+    public TimeSpan SinceLastCheckpoint => _checkpointer?.SinceLastCheckpoint ?? TimeSpan.Zero;
 
     /// <summary>Sequence number of the last checkpoint (0 when none).</summary>
-    public long CheckpointSequence => Interlocked.Read(ref _checkpointSequence);
+    public long CheckpointSequence => _checkpointer?.Sequence ?? 0;
 
-    internal IWriteAheadLog? Wal => _wal;
-
-    /// <summary>Truncate the WAL behind the older kept checkpoint (Storage:KeepWholeWal = false); set by the catalog.</summary>
-    internal bool TruncateWal { get; set; }
+    internal IWriteAheadLog? Wal => _applier.Wal;
 
     internal Index.IVectorIndex Index => _index;
 
-    internal CollectionStore? Store => _store;
-
-    /// <summary>Logs <paramref name="entry"/> then applies it. Only the enqueue is serialised, so
-    /// concurrent writers share the WAL commit (group commit); each applies in log order once its
-    /// entry is durable, and returns only then.</summary>
-    private async Task<(long Position, T Result)> LogThenApplyAsync<T>(WalEntry entry, Func<T> apply, CancellationToken cancellationToken)
-    {
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        long position;
-        Task durable;
-        Task previous;
-        var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        try
-        {
-            if (_closed) throw Deleted();
-            try
-            {
-                (position, durable) = _wal is null ? (0L, Task.CompletedTask) : _wal.Enqueue(entry);
-            }
-            catch (WalUnavailableException ex)
-            {
-                throw NotDurable(ex);
-            }
-            previous = _applyTail;
-            _applyTail = applied.Task;
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-        // Past this point the write is not cancelled: once logged it must also be applied.
-        Exception? failure = null;
-        try
-        {
-            await durable.ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            failure = ex;
-        }
-        await previous.ConfigureAwait(false);
-        T result = default!;
-        try
-        {
-            if (failure is null)
-            {
-                result = apply();
-                Interlocked.Add(ref _writesSinceCheckpoint, entry switch { UpsertEntry u => u.Documents.Count, DeleteEntry d => d.Ids.Count, _ => 1 });
-            }
-        }
-        finally
-        {
-            applied.SetResult();
-        }
-        if (failure is not null) throw NotDurable(failure);
-        return (position, result);
-    }
-
-    /// <summary>A write the WAL could not make durable: RESOURCE_EXHAUSTED when the disk is full (retry once space
-    /// is freed), UNAVAILABLE for any other WAL failure (an I/O error, the log closed under it at shutdown); the write
-    /// was not applied.</summary>
-    private Exception NotDurable(Exception failure) => failure switch
-    {
-        WalUnavailableException { DiskFull: true } => new EngineException(EngineErrorKind.ResourceExhausted,
-            $"collection '{Name}': write not durable, not applied: {failure.Message}", inner: failure),
-        WalUnavailableException => new EngineException(EngineErrorKind.Unavailable,
-            $"collection '{Name}': write not durable, not applied: {failure.Message}", inner: failure),
-        _ => new EngineException(EngineErrorKind.Unavailable,
-            $"collection '{Name}': write not durable, not applied: {failure.Message}", inner: failure),
-    };
-
-    /// <summary>Records that the node of <paramref name="internalId"/> (and the neighbours its links
-    /// name, whose links an insert may have changed) must go into the next checkpoint. Called under
-    /// the write lock, after the index has applied the write.</summary>
-    private void TrackWrite(int internalId)
-    {
-        if (_wal is null) return;
-        _dirty.Add(internalId);
-        if (!_index.TryExportNode(internalId, out var node)) return;
-        foreach (var level in node.Links)
-        {
-            foreach (var neighbour in level) _dirty.Add(neighbour);
-        }
-    }
-
-    internal void AttachStore(CollectionStore store, long checkpointSequence)
-    {
-        _store = store;
-        _checkpointSequence = checkpointSequence;
-    }
+    /// <summary>Marks the node of <paramref name="internalId"/> (and its neighbours) for the next checkpoint. Called
+    /// under the write lock, after the index has applied the write.</summary>
+    private void TrackWrite(int internalId) => _checkpointer?.MarkWritten(internalId);
 
     /// <summary>
-    /// Makes the collection durable in its FasterKV store up to now. Writes are held only for the
-    /// consistent cut (records changed since the last checkpoint copied into the store's memory);
-    /// FASTER then flushes while writes continue. Writes a manifest, keeps the last two checkpoints
-    /// and truncates the WAL before the older one's position. Null for an in-memory collection.
+    /// Makes the collection durable in its FasterKV store up to now (<see cref="Checkpointer.CheckpointAsync"/>):
+    /// writes are held only for the consistent cut; FASTER then flushes while writes continue. Null for an in-memory
+    /// collection, or one closed meanwhile.
     /// </summary>
     public async Task<CheckpointResult?> CheckpointAsync(CancellationToken cancellationToken = default)
     {
-        if (_store is null || _wal is null) return null;
-        await _checkpointGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        if (_checkpointer is not { Store: not null } checkpointer) return null;
+        return await checkpointer.CheckpointAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    DurableApplier IDurableState.Applier => _applier;
+
+    Index.IVectorIndex IDurableState.Index => _index;
+
+    long IDurableState.Documents => Count;
+
+    int IDurableState.Slots
+    {
+        get
         {
-            if (_closed) return null;   // deleted meanwhile
-            return (await CheckpointUnderGateAsync(cancellationToken).ConfigureAwait(false)).Result;
-        }
-        finally
-        {
-            _checkpointGate.Release();
+            _lock.EnterReadLock();
+            try { return _records.Count; }
+            finally { _lock.ExitReadLock(); }
         }
     }
 
-    private async Task<(CheckpointResult Result, CheckpointManifest Manifest)> CheckpointUnderGateAsync(CancellationToken cancellationToken)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var wal = _wal!;
-        var store = _store!;
-        {
-            HashSet<int> dirty;
-            long position, documents;
-            TimeSpan held;
-            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            var cut = System.Diagnostics.Stopwatch.GetTimestamp();
-            try
-            {
-                await _applyTail.ConfigureAwait(false);
-                position = wal.TailPosition;
-                _lock.EnterWriteLock();
-                try
-                {
-                    dirty = _dirty;
-                    _dirty = [];
-                    documents = _idMap.Count;
-                    WriteCut(dirty, position);
-                }
-                finally
-                {
-                    _lock.ExitWriteLock();
-                }
-                Interlocked.Exchange(ref _writesSinceCheckpoint, 0);
-                held = System.Diagnostics.Stopwatch.GetElapsedTime(cut);
-            }
-            finally
-            {
-                _writeGate.Release();
-            }
+    void IDurableState.Attach(Checkpointer checkpointer) => _checkpointer = checkpointer;
 
-            CheckpointManifest manifest;
-            try
-            {
-                var token = await store.CheckpointAsync().ConfigureAwait(false);
-                manifest = new CheckpointManifest(_checkpointSequence + 1, token, position, documents, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-                    CheckpointManifest.HashFiles(store.CheckpointDirectory, token));
-                manifest.Write(store.CheckpointDirectory);
-            }
-            catch (Exception ex)
-            {
-                _lock.EnterWriteLock();
-                try { _dirty.UnionWith(dirty); }
-                finally { _lock.ExitWriteLock(); }
-                if (ex is not StoreCheckpointFailedException failed) throw;
-                ReopenStore(store);
-                throw new EngineException(failed.DiskFull ? EngineErrorKind.ResourceExhausted : EngineErrorKind.Unavailable,
-                    $"collection '{Name}': checkpoint failed, writes go on and the WAL keeps them: {failed.Message}", inner: failed);
-            }
-            await PruneAsync().ConfigureAwait(false);
-            Interlocked.Exchange(ref _lastCheckpointMs, Environment.TickCount64);
-            Interlocked.Exchange(ref _checkpointSequence, manifest.Sequence);
-            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-            RecordCheckpoint(elapsed, position, CheckpointFileBytes(store.CheckpointDirectory, manifest.Token));
-            return (new CheckpointResult(manifest.Sequence, position, documents, dirty.Count, held, elapsed), manifest);
-        }
-    }
-
-    /// <summary>After a failed FASTER checkpoint the store's state machine may never finish, so it is dropped and the
-    /// store reopened as of the last good checkpoint (or empty when none), under the checkpoint gate. The ids of the
-    /// failed cut are dirty again, so the next checkpoint rewrites them; with an empty store every id is.</summary>
-    private void ReopenStore(CollectionStore failed)
+    void IDurableState.LoadDocument(DocumentRecord d)
     {
-        var (storeDir, checkpointDir) = (failed.StoreDirectory, failed.CheckpointDirectory);
-        failed.Abandon();
-        _store = null;
-        var sequence = Interlocked.Read(ref _checkpointSequence);
-        foreach (var (s, path) in CheckpointManifest.List(checkpointDir))
-        {
-            if (s != sequence) continue;
-            try
-            {
-                _store = CollectionStore.Recover(storeDir, checkpointDir, CheckpointManifest.ReadVerified(path).Token);
-                return;
-            }
-            catch (Exception ex) when (ex is InvalidDataException or IOException or FASTER.core.FasterException or System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
-            {
-                // unusable: start an empty store below
-            }
-        }
-        if (Directory.Exists(storeDir)) Directory.Delete(storeDir, recursive: true);
-        _store = CollectionStore.Create(storeDir, checkpointDir);
         _lock.EnterWriteLock();
         try
         {
-            for (var id = 0; id < _records.Count; id++) _dirty.Add(id);
+            while (_records.Count <= d.InternalId) _records.Add(null);
+            _records[d.InternalId] = new Record(d.Id, d.Text, d.Metadata);
+            if (!_idMap.TryAdd(d.Id, d.InternalId)) throw new InvalidDataException($"document '{d.Id}' is stored twice");
         }
         finally
         {
@@ -244,87 +73,32 @@ public sealed partial class Collection
         }
     }
 
-    private void WriteCut(HashSet<int> dirty, long position)
+    void IDurableState.CompleteLoad(MetaRecord meta)
     {
-        using var writer = _store!.BeginWrite();
-        foreach (var id in dirty)
-        {
-            if (id < _records.Count && _records[id] is { } r) writer.PutDocument(id, r.Id, r.Text, r.Metadata);
-            else writer.DeleteDocument(id);
-            if (_index.TryExportNode(id, out var node)) writer.PutNode(node);
-            else writer.DeleteNode(id);
-        }
-        writer.PutMeta(new MetaRecord(_index.ExportState(), position, _idMap.Count, _deletedTotal, _records.Count, FreeIds: []));
-    }
-
-    /// <summary>Keeps the newest two manifests (and their FASTER files); the WAL is truncated before
-    /// the older kept one's position so either can be recovered.</summary>
-    private async Task PruneAsync()
-    {
-        var manifests = CheckpointManifest.List(_store!.CheckpointDirectory);
-        var keep = manifests.Take(2).ToArray();
-        var keptTokens = new HashSet<Guid>();
-        long truncateBefore = long.MaxValue;
-        foreach (var (_, path) in keep)
-        {
-            try
-            {
-                var m = CheckpointManifest.ReadVerified(path);
-                keptTokens.Add(m.Token);
-                truncateBefore = Math.Min(truncateBefore, m.WalPosition);
-            }
-            catch (InvalidDataException)
-            {
-                truncateBefore = 0;   // a kept checkpoint is damaged: keep the whole WAL
-            }
-        }
-        foreach (var (_, path) in manifests.Skip(2)) File.Delete(path);
-        foreach (var kind in new[] { "index-checkpoints", "cpr-checkpoints" })
-        {
-            var root = Path.Combine(_store.CheckpointDirectory, kind);
-            if (!Directory.Exists(root)) continue;
-            foreach (var dir in Directory.GetDirectories(root))
-            {
-                if (Guid.TryParse(Path.GetFileName(dir), out var token) && !keptTokens.Contains(token)) Directory.Delete(dir, recursive: true);
-            }
-        }
-        if (TruncateWal && truncateBefore is > 0 and < long.MaxValue) await _wal!.TruncateBeforeAsync(truncateBefore).ConfigureAwait(false);
-    }
-
-    /// <summary>Loads a recovered store into this (empty) collection: documents, then index nodes
-    /// placed as exported (no rebuild). Throws InvalidDataException when the store is inconsistent.</summary>
-    internal MetaRecord LoadFrom(CollectionStore store)
-    {
-        MetaRecord? meta = null;
         _lock.EnterWriteLock();
         try
         {
-            foreach (var record in store.ReadAll())
-            {
-                switch (record)
-                {
-                    case DocumentRecord d:
-                        while (_records.Count <= d.InternalId) _records.Add(null);
-                        _records[d.InternalId] = new Record(d.Id, d.Text, d.Metadata);
-                        if (!_idMap.TryAdd(d.Id, d.InternalId)) throw new InvalidDataException($"document '{d.Id}' is stored twice");
-                        break;
-                    case NodeRecord n:
-                        _index.ImportNode(n.Node);
-                        break;
-                    case MetaRecord m:
-                        meta = m;
-                        break;
-                }
-            }
-            if (meta is null) throw new InvalidDataException("the store has no meta record");
-            if (_idMap.Count != meta.Documents) throw new InvalidDataException($"the store holds {_idMap.Count} documents, its meta record says {meta.Documents}");
             while (_records.Count < meta.Slots) _records.Add(null);
-            // Internal ids are never reused (the HNSW index keeps tombstones), so FreeIds is always empty.
-            if (meta.FreeIds.Length > 0) throw new InvalidDataException("the store lists reusable ids, which this version never writes");
             _deletedTotal = meta.DeletedTotal;
-            _index.CompleteImport(meta.State);
-            RestoreCheckpointPosition(meta.WalPosition);
-            return meta;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        RestoreCheckpointPosition(meta.WalPosition);
+    }
+
+    CutCounts IDurableState.WriteDocuments(IReadOnlyCollection<int> dirty, CollectionStore.Writer writer)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach (var id in dirty)
+            {
+                if (id < _records.Count && _records[id] is { } r) writer.PutDocument(id, r.Id, r.Text, r.Metadata);
+                else writer.DeleteDocument(id);
+            }
+            return new CutCounts(_idMap.Count, _deletedTotal, _records.Count);
         }
         finally
         {
@@ -332,9 +106,5 @@ public sealed partial class Collection
         }
     }
 
-    private void DisposeStore()
-    {
-        _store?.Dispose();
-        _store = null;
-    }
+    void IDurableState.CheckpointCompleted(TimeSpan duration, long walPosition, long bytes) => RecordCheckpoint(duration, walPosition, bytes);
 }

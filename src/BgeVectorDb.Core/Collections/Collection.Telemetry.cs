@@ -1,6 +1,7 @@
 using BgeVectorDb.Core.Index;
 using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Search;
+using BgeVectorDb.Core.Storage;
 using BgeVectorDb.Core.Telemetry;
 
 namespace BgeVectorDb.Core.Collections;
@@ -48,7 +49,8 @@ public sealed partial class Collection : IRecallTarget
     }
 
     /// <summary>
-    /// The hook for the storage layer, called by <see cref="CheckpointAsync"/> after each completed checkpoint. Feeds
+    /// The hook for the storage layer, called by <see cref="Checkpointer"/> (through <see cref="IDurableState"/>) after each
+    /// completed checkpoint. Feeds
     /// bgevdb_checkpoints_total, bgevdb_checkpoint_duration_seconds, bgevdb_checkpoint_bytes_total and the
     /// per-collection gauges bgevdb_checkpoint_wal_position / bgevdb_checkpoint_timestamp_seconds /
     /// bgevdb_wal_uncheckpointed_bytes exported by the server.
@@ -74,24 +76,6 @@ public sealed partial class Collection : IRecallTarget
     private void RestoreCheckpointPosition(long walPosition)
     {
         lock (_telemetryLock) _lastCheckpoint = _lastCheckpoint with { WalPosition = walPosition };
-    }
-
-    /// <summary>Bytes of one checkpoint's FASTER files (0 when they cannot be listed).</summary>
-    private static long CheckpointFileBytes(string checkpointDirectory, Guid token)
-    {
-        long bytes = 0;
-        try
-        {
-            foreach (var folder in Storage.CollectionStore.CheckpointFolders(checkpointDirectory, token))
-            {
-                if (!Directory.Exists(folder)) continue;
-                foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)) bytes += new FileInfo(file).Length;
-            }
-        }
-        catch (IOException)
-        {
-        }
-        return bytes;
     }
 
     /// <summary>On the search path, after the index answered: maybe queue this search for an exact rerun.</summary>

@@ -21,21 +21,21 @@ public sealed record CollectionStatistics(long Documents, long Deleted, int Dime
     long CheckpointWalPosition = 0, long WalBytes = 0);
 
 /// <summary>
-/// One collection: documents, vectors and their index, plus the log that makes writes durable.
-/// Writes are validated whole, embedded outside any lock, logged (durable), then applied under a
-/// short write lock; searches share a read lock.
+/// One collection: its config, documents, vectors and their index, and the search/mining read API. Writes are
+/// validated whole and embedded outside any lock, then handed to Storage's <see cref="DurableApplier"/>, which logs
+/// them (durable) and calls back to apply them under a short write lock; searches share a read lock. Checkpoints,
+/// snapshots and recovery are Storage's (<see cref="Checkpointer"/>, <see cref="CollectionRecovery"/>), reaching this
+/// collection through <see cref="IDurableState"/> (<c>Collection.Persistence.cs</c>).
 /// </summary>
 public sealed partial class Collection : IAsyncDisposable
 {
     private readonly EngineLimits _limits;
-    private readonly IWriteAheadLog? _wal;
+    private readonly DurableApplier _applier;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly Dictionary<string, int> _idMap = new(StringComparer.Ordinal);
     private readonly List<Record?> _records = [];
     private readonly IVectorIndex _index;
     private long _deletedTotal;
-    private volatile bool _closed;
 
     internal Collection(string name, CollectionConfig config, long createdAtMs, ITextEmbedder? embedder, IReranker? reranker,
         EngineLimits limits, IWriteAheadLog? wal)
@@ -46,7 +46,7 @@ public sealed partial class Collection : IAsyncDisposable
         Embedder = embedder;
         Reranker = reranker;
         _limits = limits;
-        _wal = wal;
+        _applier = new DurableApplier(name, wal, Deleted);
         _index = new HnswIndex(config.Dimension, config.Distance, config.Hnsw.M, config.Hnsw.EfConstruction, config.Hnsw.EfSearch);
     }
 
@@ -75,33 +75,18 @@ public sealed partial class Collection : IAsyncDisposable
 
     public CollectionStatistics GetStatistics()
     {
-        var disk = Folder is null ? 0 : DiskUsage(Folder);
+        var disk = Folder is null ? 0 : CollectionLayout.DiskBytes(Folder);
         var checkpointPosition = LastCheckpoint.WalPosition;
         _lock.EnterReadLock();
         try
         {
             return new CollectionStatistics(_idMap.Count, _deletedTotal, Config.Dimension, _index.Kind, _index.MemoryBytes,
-                disk, _wal?.TailPosition ?? 0, checkpointPosition, _wal?.SizeBytes ?? 0);
+                disk, Wal?.TailPosition ?? 0, checkpointPosition, Wal?.SizeBytes ?? 0);
         }
         finally
         {
             _lock.ExitReadLock();
         }
-    }
-
-    /// <summary>Bytes of every file under <paramref name="folder"/>; files that vanish meanwhile (pruned checkpoints) are skipped.</summary>
-    private static long DiskUsage(string folder)
-    {
-        long bytes = 0;
-        try
-        {
-            var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true };
-            foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*", options)) bytes += file.Length;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
-        return bytes;
     }
 
     /// <summary>Inserts or replaces a batch. Returns once the batch is durable and visible. A rejected
@@ -112,50 +97,21 @@ public sealed partial class Collection : IAsyncDisposable
         var prepared = await PrepareAsync(documents, cancellationToken).ConfigureAwait(false);
         var replacedTotal = 0;
         var position = 0L;
-        // One WAL entry must fit in one FasterLog page (4 MiB): a larger batch (up to max_message_bytes, 64 MiB) is
-        // logged and applied in parts, in order; the call returns once every part is durable and applied.
-        foreach (var part in WalParts(prepared))
+        // One WAL entry must fit in one FasterLog page: a larger batch is logged and applied in parts, in order; the
+        // call returns once every part is durable and applied.
+        foreach (var part in UpsertEntry.Split(prepared))
         {
-            (position, var replaced) = await LogThenApplyAsync(new UpsertEntry(part), () => ApplyUpsert(part), cancellationToken).ConfigureAwait(false);
+            (position, var replaced) = await _applier.LogThenApplyAsync(part, () => ApplyUpsert(part.Documents), cancellationToken).ConfigureAwait(false);
             replacedTotal += replaced;
         }
         return new UpsertResult(prepared.Length, replacedTotal, position);
-    }
-
-    /// <summary>Upper bound of one WAL upsert entry's payload, well under the 4 MiB FasterLog page.</summary>
-    internal const int MaxWalPartBytes = 2 * 1024 * 1024;
-
-    /// <summary>Splits a batch into runs whose encoded size is surely under <see cref="MaxWalPartBytes"/> (UTF-8 at most
-    /// 3 bytes per UTF-16 char, metadata counted twice); almost every batch is one part.</summary>
-    internal static IEnumerable<StoredDocument[]> WalParts(StoredDocument[] documents)
-    {
-        static long Bound(StoredDocument d)
-        {
-            long size = 64 + 3L * (d.Id.Length + d.Text.Length) + 4L * d.Vector.Length;
-            foreach (var (key, value) in d.Metadata) size += 16 + 3L * key.Length + 2L * value.SizeBytes;
-            return size;
-        }
-        var start = 0;
-        long bytes = 0;
-        for (var i = 0; i < documents.Length; i++)
-        {
-            var b = Bound(documents[i]);
-            if (i > start && bytes + b > MaxWalPartBytes)
-            {
-                yield return documents[start..i];
-                start = i;
-                bytes = 0;
-            }
-            bytes += b;
-        }
-        yield return start == 0 ? documents : documents[start..];
     }
 
     /// <summary>Deletes documents by id; unknown ids are ignored. Durable on return.</summary>
     public async Task<DeleteResult> DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
     {
         DocumentValidator.ValidateIds(ids, _limits);
-        var (position, deleted) = await LogThenApplyAsync(new DeleteEntry(ids.ToArray()), () => ApplyDelete(ids), cancellationToken).ConfigureAwait(false);
+        var (position, deleted) = await _applier.LogThenApplyAsync(new DeleteEntry(ids.ToArray()), () => ApplyDelete(ids), cancellationToken).ConfigureAwait(false);
         return new DeleteResult(deleted, position);
     }
 
@@ -192,7 +148,7 @@ public sealed partial class Collection : IAsyncDisposable
     }
 
     /// <summary>Applies logged entries during recovery (no validation, no logging).</summary>
-    internal void Replay(WalEntry entry)
+    void IDurableState.Replay(WalEntry entry)
     {
         switch (entry)
         {
@@ -314,7 +270,7 @@ public sealed partial class Collection : IAsyncDisposable
     }
 
     /// <summary>Closes the collection (it was deleted, or the catalog closes). Writes already logged finish and
-    /// are acked; later writes fail with NOT_FOUND ("was deleted"), or UNAVAILABLE when the server is shutting down;
+    /// are acked (<see cref="DurableApplier.CloseAsync"/>); later writes fail with NOT_FOUND ("was deleted"), or UNAVAILABLE when the server is shutting down;
     /// searches of the in-memory index still answer. A checkpoint or snapshot in progress finishes first: it still
     /// uses the store and the WAL.</summary>
     public ValueTask DisposeAsync() => DisposeAsync(shuttingDown: false);
@@ -322,31 +278,10 @@ public sealed partial class Collection : IAsyncDisposable
     internal async ValueTask DisposeAsync(bool shuttingDown)
     {
         if (shuttingDown) _shuttingDown = true;
-        await _checkpointGate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_closed) return;
-            Task applied;
-            await _writeGate.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                _closed = true;
-                applied = _applyTail;
-            }
-            finally
-            {
-                _writeGate.Release();
-            }
-            await applied.ConfigureAwait(false);
-            if (_wal is not null) await _wal.DisposeAsync().ConfigureAwait(false);
-            DisposeStore();
-        }
-        finally
-        {
-            _checkpointGate.Release();
-        }
-        // The gates and the lock are not disposed: callers that still hold this object get NOT_FOUND or an
-        // answer from memory, never ObjectDisposedException.
+        if (_checkpointer is not null) await _checkpointer.CloseAsync().ConfigureAwait(false);
+        else await _applier.CloseAsync().ConfigureAwait(false);
+        // The lock is not disposed: callers that still hold this object get NOT_FOUND or an answer from memory,
+        // never ObjectDisposedException.
     }
 
     private volatile bool _shuttingDown;

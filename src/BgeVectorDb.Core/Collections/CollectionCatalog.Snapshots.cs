@@ -39,16 +39,7 @@ public sealed partial class CollectionCatalog
         SnapshotDescriptor descriptor;
         try
         {
-            descriptor = SnapshotDescriptor.ReadVerified(source);
-            var unlisted = Directory.GetFiles(source, "*", SearchOption.AllDirectories)
-                .Select(f => Path.GetRelativePath(source, f).Replace('\\', '/'))
-                .Where(r => r != SnapshotDescriptor.FileName && !descriptor.Files.ContainsKey(r))
-                .Order(StringComparer.Ordinal).ToArray();
-            if (unlisted.Length > 0)
-            {
-                throw new InvalidDataException($"snapshot file {unlisted[0]} is not listed in {SnapshotDescriptor.FileName}"
-                    + (unlisted.Length > 1 ? $" (and {unlisted.Length - 1} more)" : "") + "; a snapshot folder must hold only its own files");
-            }
+            descriptor = SnapshotRestore.ReadVerified(source);
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
@@ -81,10 +72,7 @@ public sealed partial class CollectionCatalog
         {
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);   // leftovers of a crashed create
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-            var manifestPath = await Task.Run(() => CopyVerified(source, staging, descriptor, folder), cancellationToken).ConfigureAwait(false);
-            // The restored collection starts a new WAL: replay begins at its start.
-            var manifest = CheckpointManifest.ReadVerified(manifestPath);
-            (manifest with { WalPosition = 0 }).Write(Path.GetDirectoryName(manifestPath)!);
+            await Task.Run(() => SnapshotRestore.Stage(source, staging, descriptor, folder), cancellationToken).ConfigureAwait(false);
             if (RestoreHook is { } hook) await hook().ConfigureAwait(false);
             Directory.Move(staging, dir);
             collection = await Task.Run(() => OpenCollection(target, descriptor.Config, descriptor.CreatedAtMs, fresh: false), cancellationToken).ConfigureAwait(false);
@@ -118,38 +106,6 @@ public sealed partial class CollectionCatalog
         }
         LogRestored(target, folder, collection.Count);
         return collection;
-    }
-
-    /// <summary>Copies exactly the files the descriptor lists into <paramref name="staging"/> and checks each copy's
-    /// hash; returns the path of the copied checkpoint manifest (the snapshot must hold exactly one).</summary>
-    private static string CopyVerified(string source, string staging, SnapshotDescriptor descriptor, string folder)
-    {
-        Directory.CreateDirectory(staging);
-        foreach (var (relative, hash) in descriptor.Files)
-        {
-            var destination = Path.GetFullPath(Path.Combine(staging, relative));
-            if (!destination.StartsWith(Path.GetFullPath(staging) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            {
-                throw new EngineException(EngineErrorKind.InvalidArgument, $"path: cannot restore from '{folder}': snapshot file {relative} points outside the snapshot", "path");
-            }
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(Path.Combine(source, relative), destination, overwrite: true);
-            using (var fs = new FileStream(destination, FileMode.Open, FileAccess.ReadWrite))
-            {
-                fs.Flush(flushToDisk: true);
-            }
-            if (!string.Equals(SnapshotDescriptor.HashFile(destination), hash, StringComparison.Ordinal))
-            {
-                throw new EngineException(EngineErrorKind.InvalidArgument, $"path: cannot restore from '{folder}': snapshot file {relative} changed while it was copied (checksum mismatch)", "path");
-            }
-        }
-        var manifests = CheckpointManifest.List(Path.Combine(staging, "checkpoints"));
-        if (manifests.Count != 1)
-        {
-            throw new EngineException(EngineErrorKind.InvalidArgument,
-                $"path: cannot restore from '{folder}': a snapshot holds exactly one checkpoint manifest, found {manifests.Count}", "path");
-        }
-        return manifests[0].Path;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot of collection {Name} written to {Folder}: {Documents} documents, WAL position {Position}")]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Primitives;
 using BgeVectorDb.Core.Storage;
@@ -10,9 +9,6 @@ namespace BgeVectorDb.Core.Collections;
 /// collections that cannot be recovered (refused, never dropped), and checkpoint triggers.</summary>
 public sealed partial class CollectionCatalog
 {
-    // FasterLog's first entry address: a WAL that begins later has been truncated.
-    private const long WalFirstPosition = 64;
-
     private readonly Dictionary<string, (CatalogEntry Entry, string Reason, bool Corrupt)> _failed = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopCheckpoints = new();
     private StorageOptions _storage = new();
@@ -150,75 +146,19 @@ public sealed partial class CollectionCatalog
         }
     }
 
-    /// <summary>Opens a durable collection: the newest checkpoint that verifies and loads (falling back
-    /// to older ones), then the WAL after its position. Throws InvalidDataException when nothing usable
-    /// covers the data (the caller refuses the collection).</summary>
+    /// <summary>Opens a durable collection through <see cref="CollectionRecovery"/> (newest good checkpoint, then the
+    /// WAL after it). Throws InvalidDataException when nothing usable covers the data (the caller refuses the
+    /// collection).</summary>
     private Collection RecoverDurable(string name, CollectionConfig config, long createdAtMs, bool fresh)
     {
         var dir = CollectionDirectory(name);
         if (fresh && Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         var embedder = config.HasEmbedder ? _models.GetEmbedder(config.EmbeddingModel) : null;
         var reranker = config.HasReranker ? _models.GetReranker(config.RerankerModel) : null;
-        var started = Stopwatch.GetTimestamp();
-        var wal = FasterLogWal.Open(Path.Combine(dir, "wal"), _logger);
-        try
-        {
-            var storeDir = Path.Combine(dir, "store");
-            var checkpointDir = Path.Combine(dir, "checkpoints");
-            Collection? collection = null;
-            long from = 0;
-            var problems = new List<string>();
-            foreach (var (sequence, path) in CheckpointManifest.List(checkpointDir))
-            {
-                var candidate = new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal);
-                CollectionStore? store = null;
-                try
-                {
-                    var manifest = CheckpointManifest.ReadVerified(path);
-                    var t0 = Stopwatch.GetTimestamp();
-                    store = CollectionStore.Recover(storeDir, checkpointDir, manifest.Token);
-                    var recoverMs = (long)Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-                    candidate.LoadFrom(store);
-                    candidate.AttachStore(store, sequence);
-                    collection = candidate;
-                    from = manifest.WalPosition;
-                    LogCheckpointLoaded(name, sequence, collection.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, recoverMs);
-                    break;
-                }
-                catch (Exception ex) when (ex is InvalidDataException or IOException or FASTER.core.FasterException or System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
-                {
-                    store?.Dispose();
-                    problems.Add($"{Path.GetFileName(path)}: {ex.Message}");
-                    LogCheckpointUnusable(name, Path.GetFileName(path), ex.Message);
-                }
-            }
-            if (collection is null)
-            {
-                if (wal.BeginPosition > WalFirstPosition)
-                {
-                    var why = problems.Count > 0 ? string.Join("; ", problems) : "no checkpoint manifest found";
-                    throw new InvalidDataException($"no usable checkpoint ({why}) and the WAL before position {wal.BeginPosition} was truncated");
-                }
-                if (problems.Count > 0) LogFullReplay(name);
-                collection = new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal);
-                if (Directory.Exists(storeDir)) Directory.Delete(storeDir, recursive: true);
-                collection.AttachStore(CollectionStore.Create(storeDir, checkpointDir), CheckpointManifest.List(checkpointDir).Select(m => m.Sequence).DefaultIfEmpty(0).Max());
-            }
-            var entries = 0;
-            foreach (var (_, entry) in wal.ReadFrom(from))
-            {
-                collection.Replay(entry);
-                if (++entries % 10_000 == 0) LogReplayProgress(name, entries);
-            }
-            LogRecovered(name, entries, collection.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            collection.Folder = dir;
-            return collection;
-        }
-        catch
-        {
-            wal.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            throw;
-        }
+        var collection = CollectionRecovery.Open(dir, name, wal => new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal),
+            truncateWal: !_storage.KeepWholeWal, _logger);
+        collection.Folder = dir;
+        return collection;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint {Sequence} of collection {Name} ({Trigger}): {Documents} documents, {Records} records written, covers WAL position {Position}; writes held {HeldMs} ms, total {ElapsedMs} ms")]
@@ -229,18 +169,6 @@ public sealed partial class CollectionCatalog
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Checkpoint of collection {Name} ({Trigger}) failed; the WAL still holds every write")]
     private partial void LogCheckpointFailed(Exception ex, string name, string trigger);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Recovering collection {Name}: loaded checkpoint {Sequence} ({Documents} documents, index imported without rebuild) in {ElapsedMs} ms (FASTER recover {RecoverMs} ms)")]
-    private partial void LogCheckpointLoaded(string name, long sequence, long documents, long elapsedMs, long recoverMs);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Name}: checkpoint {Manifest} is unusable, trying an older one: {Reason}")]
-    private partial void LogCheckpointUnusable(string name, string manifest, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Name}: no checkpoint is usable; the WAL is complete, replaying all of it")]
-    private partial void LogFullReplay(string name);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Recovering collection {Name}: replayed {Entries} WAL entries so far")]
-    private partial void LogReplayProgress(string name, int entries);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Collection {Name} cannot be recovered and stays offline (its data is left untouched): {Reason}")]
     private partial void LogRefused(string name, string reason);

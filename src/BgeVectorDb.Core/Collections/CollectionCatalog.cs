@@ -10,7 +10,8 @@ namespace BgeVectorDb.Core.Collections;
 
 /// <summary>
 /// All collections of one data folder. The catalog file (<c>catalog.json</c>) lists them durably; each
-/// collection keeps its own write-ahead log under <c>collections/NAME/wal</c>, replayed on open.
+/// collection keeps its own files under <c>collections/NAME/</c> (WAL, store, checkpoints: Storage's
+/// <see cref="CollectionLayout"/>), opened by <see cref="CollectionRecovery"/>.
 /// With <c>dataDirectory</c> null everything stays in memory (tests, benchmarks).
 /// </summary>
 public sealed partial class CollectionCatalog : IAsyncDisposable
@@ -297,7 +298,6 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
                 config.HasReranker ? _models.GetReranker(config.RerankerModel) : null,
                 _limits, wal: null);
         collection.RecallSampler = _recallSampler;
-        collection.TruncateWal = !_storage.KeepWholeWal;
         return collection;
     }
 
@@ -364,7 +364,4 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted collection {Name}")]
     private partial void LogDeleted(string name);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Recovered collection {Name}: replayed {Entries} log entries, {Documents} documents, in {ElapsedMs} ms")]
-    private partial void LogRecovered(string name, int entries, long documents, long elapsedMs);
 }

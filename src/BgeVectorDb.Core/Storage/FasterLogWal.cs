@@ -45,6 +45,13 @@ public sealed partial class FasterLogWal : IWriteAheadLog
 
     public long BeginPosition => _log.BeginAddress;
 
+    /// <summary>FasterLog's first entry address: a log that begins later has been truncated.</summary>
+    public const long FirstPosition = 64;
+
+    /// <summary>Entries were dropped from the start of the log (<see cref="TruncateBeforeAsync"/>): a full replay
+    /// would miss them.</summary>
+    public bool Truncated => BeginPosition > FirstPosition;
+
     public long SizeBytes => _log.TailAddress - _log.BeginAddress;
 
     public long CommitCount => Interlocked.Read(ref _commitCount);

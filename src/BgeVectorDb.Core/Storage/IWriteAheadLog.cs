@@ -6,7 +6,38 @@ namespace BgeVectorDb.Core.Storage;
 public abstract record WalEntry;
 
 /// <summary>Documents with their final (prepared) vectors: replay never re-embeds.</summary>
-public sealed record UpsertEntry(IReadOnlyList<StoredDocument> Documents) : WalEntry;
+public sealed record UpsertEntry(IReadOnlyList<StoredDocument> Documents) : WalEntry
+{
+    /// <summary>Upper bound of one upsert entry's payload, well under the 4 MiB FasterLog page (an entry must fit in
+    /// one page; a batch may be up to max_message_bytes, 64 MiB).</summary>
+    internal const int MaxPartBytes = 2 * 1024 * 1024;
+
+    /// <summary>A batch as entries whose encoded size is surely under <see cref="MaxPartBytes"/> (UTF-8 at most 3 bytes
+    /// per UTF-16 char, metadata counted twice), in order; almost every batch is one entry.</summary>
+    internal static IEnumerable<UpsertEntry> Split(StoredDocument[] documents)
+    {
+        static long Bound(StoredDocument d)
+        {
+            long size = 64 + 3L * (d.Id.Length + d.Text.Length) + 4L * d.Vector.Length;
+            foreach (var (key, value) in d.Metadata) size += 16 + 3L * key.Length + 2L * value.SizeBytes;
+            return size;
+        }
+        var start = 0;
+        long bytes = 0;
+        for (var i = 0; i < documents.Length; i++)
+        {
+            var b = Bound(documents[i]);
+            if (i > start && bytes + b > MaxPartBytes)
+            {
+                yield return new UpsertEntry(documents[start..i]);
+                start = i;
+                bytes = 0;
+            }
+            bytes += b;
+        }
+        yield return new UpsertEntry(start == 0 ? documents : documents[start..]);
+    }
+}
 
 public sealed record DeleteEntry(IReadOnlyList<string> Ids) : WalEntry;
 
