@@ -65,6 +65,7 @@ public sealed class StartupTests
     [InlineData("Limits:MaxK", "20000", "Limits:MaxK (20000) must not exceed Limits:MaxCandidates (10000)")]
     [InlineData("Storage:CheckpointIntervalSeconds", "-5", "Storage:CheckpointIntervalSeconds must be 0 (never on a timer) or more, got -5")]
     [InlineData("Storage:CheckpointEveryWrites", "-1", "Storage:CheckpointEveryWrites must be 0 (never on a count) or more, got -1")]
+    [InlineData("Storage:CheckpointTimeoutSeconds", "0", "Storage:CheckpointTimeoutSeconds must be at least 1, got 0")]
     [InlineData("Inference:MaxBatchRows", "0", "Inference:MaxBatchRows")]
     [InlineData("Limits:MaxEf", "ten", "Limits:MaxEf")]
     [InlineData("Inference:ExecutionProvider", "gpu", "Inference:ExecutionProvider must be auto, cpu or cuda (case-insensitive), got 'gpu'")]

@@ -21,6 +21,9 @@ public sealed partial class Collection : IDurableState
     /// <summary>Sequence number of the last checkpoint (0 when none).</summary>
     public long CheckpointSequence => _checkpointer?.Sequence ?? 0;
 
+    /// <summary>The store's checkpoint timeout (Storage:CheckpointTimeoutSeconds); null for an in-memory collection.</summary>
+    internal TimeSpan? CheckpointStoreTimeout => _checkpointer?.Store?.CheckpointTimeout;
+
     internal IWriteAheadLog? Wal => _applier.Wal;
 
     internal Index.IVectorIndex Index => _index;

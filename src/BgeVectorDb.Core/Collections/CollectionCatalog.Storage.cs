@@ -156,7 +156,7 @@ public sealed partial class CollectionCatalog
         var embedder = config.HasEmbedder ? _models.GetEmbedder(config.EmbeddingModel) : null;
         var reranker = config.HasReranker ? _models.GetReranker(config.RerankerModel) : null;
         var collection = CollectionRecovery.Open(dir, name, wal => new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal),
-            truncateWal: !_storage.KeepWholeWal, _logger);
+            truncateWal: !_storage.KeepWholeWal, _logger, TimeSpan.FromSeconds(_storage.CheckpointTimeoutSeconds));
         collection.Folder = dir;
         return collection;
     }

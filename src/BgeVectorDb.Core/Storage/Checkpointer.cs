@@ -164,7 +164,7 @@ internal sealed partial class Checkpointer
             if (s != sequence) continue;
             try
             {
-                _store = CollectionStore.Recover(storeDir, checkpointDir, CheckpointManifest.ReadVerified(path).Token);
+                _store = CollectionStore.Recover(storeDir, checkpointDir, CheckpointManifest.ReadVerified(path).Token, failed.CheckpointTimeout);
                 return;
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException or FASTER.core.FasterException or System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
@@ -173,7 +173,7 @@ internal sealed partial class Checkpointer
             }
         }
         if (Directory.Exists(storeDir)) Directory.Delete(storeDir, recursive: true);
-        _store = CollectionStore.Create(storeDir, checkpointDir);
+        _store = CollectionStore.Create(storeDir, checkpointDir, failed.CheckpointTimeout);
         var slots = _state.Slots;
         lock (_dirtyLock)
         {

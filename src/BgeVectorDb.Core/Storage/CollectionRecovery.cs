@@ -15,8 +15,9 @@ internal static partial class CollectionRecovery
     /// (called once per checkpoint tried, with the opened WAL; a state a failed load filled is dropped). On failure the
     /// WAL is closed again. The state gets its <see cref="Checkpointer"/> (which owns the WAL and the store from
     /// then on) before the WAL is replayed, so replayed writes go into the next checkpoint.
-    /// <paramref name="truncateWal"/>: Storage:KeepWholeWal = false.</summary>
-    public static T Open<T>(string directory, string name, Func<IWriteAheadLog, T> create, bool truncateWal, ILogger logger) where T : class, IDurableState
+    /// <paramref name="truncateWal"/>: Storage:KeepWholeWal = false; <paramref name="checkpointTimeout"/>: Storage:CheckpointTimeoutSeconds.</summary>
+    public static T Open<T>(string directory, string name, Func<IWriteAheadLog, T> create, bool truncateWal, ILogger logger,
+        TimeSpan? checkpointTimeout = null) where T : class, IDurableState
     {
         var started = Stopwatch.GetTimestamp();
         var wal = FasterLogWal.Open(CollectionLayout.WalDirectory(directory), logger);
@@ -35,7 +36,7 @@ internal static partial class CollectionRecovery
                 {
                     var manifest = CheckpointManifest.ReadVerified(path);
                     var t0 = Stopwatch.GetTimestamp();
-                    store = CollectionStore.Recover(storeDir, checkpointDir, manifest.Token);
+                    store = CollectionStore.Recover(storeDir, checkpointDir, manifest.Token, checkpointTimeout);
                     var recoverMs = (long)Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                     Load(candidate, store);
                     candidate.Attach(new Checkpointer(name, candidate, store, sequence, truncateWal));
@@ -62,7 +63,7 @@ internal static partial class CollectionRecovery
                 state = create(wal);
                 if (Directory.Exists(storeDir)) Directory.Delete(storeDir, recursive: true);
                 var sequence = CheckpointManifest.List(checkpointDir).Select(m => m.Sequence).DefaultIfEmpty(0).Max();
-                state.Attach(new Checkpointer(name, state, CollectionStore.Create(storeDir, checkpointDir), sequence, truncateWal));
+                state.Attach(new Checkpointer(name, state, CollectionStore.Create(storeDir, checkpointDir, checkpointTimeout), sequence, truncateWal));
             }
             var entries = 0;
             foreach (var (_, entry) in wal.ReadFrom(from))

@@ -40,8 +40,9 @@ internal sealed class CollectionStore : IDisposable
     private readonly FasterKV<SpanByte, SpanByte> _kv;
     private byte[] _scratch = GC.AllocateUninitializedArray<byte>(1 << 16, pinned: true);
 
-    private CollectionStore(string storeDirectory, string checkpointDirectory)
+    private CollectionStore(string storeDirectory, string checkpointDirectory, TimeSpan? checkpointTimeout)
     {
+        CheckpointTimeout = checkpointTimeout ?? DefaultCheckpointTimeout;
         Directory.CreateDirectory(storeDirectory);
         Directory.CreateDirectory(checkpointDirectory);
         StoreDirectory = storeDirectory;
@@ -56,12 +57,14 @@ internal sealed class CollectionStore : IDisposable
 
     public string CheckpointDirectory { get; }
 
-    public static CollectionStore Create(string storeDirectory, string checkpointDirectory) => new(storeDirectory, checkpointDirectory);
+    /// <param name="checkpointTimeout">Longest wait for one checkpoint (Storage:CheckpointTimeoutSeconds); null = 10 minutes.</param>
+    public static CollectionStore Create(string storeDirectory, string checkpointDirectory, TimeSpan? checkpointTimeout = null) =>
+        new(storeDirectory, checkpointDirectory, checkpointTimeout);
 
     /// <summary>Opens the store as of a FASTER checkpoint token.</summary>
-    public static CollectionStore Recover(string storeDirectory, string checkpointDirectory, Guid token)
+    public static CollectionStore Recover(string storeDirectory, string checkpointDirectory, Guid token, TimeSpan? checkpointTimeout = null)
     {
-        var store = new CollectionStore(storeDirectory, checkpointDirectory);
+        var store = new CollectionStore(storeDirectory, checkpointDirectory, checkpointTimeout);
         try
         {
             store._kv.Recover(token);
@@ -83,8 +86,10 @@ internal sealed class CollectionStore : IDisposable
     /// <summary>How long the volume may stay below <see cref="LowDiskBytes"/> while a checkpoint runs.</summary>
     private static readonly TimeSpan LowDiskGrace = TimeSpan.FromSeconds(1);
 
-    /// <summary>Longest wait for FASTER to finish one checkpoint.</summary>
-    internal static TimeSpan CheckpointTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan DefaultCheckpointTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Longest wait for FASTER to finish one checkpoint (Storage:CheckpointTimeoutSeconds).</summary>
+    public TimeSpan CheckpointTimeout { get; }
 
     /// <summary>Makes everything written so far durable; returns the FASTER checkpoint token. FASTER 2.6.5 never
     /// completes a checkpoint whose file writes fail (e.g. the disk is full), so the wait is bounded: it gives up once

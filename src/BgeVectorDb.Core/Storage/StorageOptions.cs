@@ -19,6 +19,10 @@ public sealed record StorageOptions
         {
             problems.Add($"{Section}:{nameof(CheckpointEveryWrites)} must be 0 (never on a count) or more, got {CheckpointEveryWrites}");
         }
+        if (CheckpointTimeoutSeconds < 1)
+        {
+            problems.Add($"{Section}:{nameof(CheckpointTimeoutSeconds)} must be at least 1, got {CheckpointTimeoutSeconds}");
+        }
         return problems;
     }
 
@@ -35,6 +39,11 @@ public sealed record StorageOptions
     /// collection offline; with the whole WAL, recovery rebuilds it by replay. Costs WAL disk space (about the
     /// size of the data written). Default true.</summary>
     public bool KeepWholeWal { get; init; } = true;
+
+    /// <summary>Longest wait for FASTER to finish one store checkpoint, in seconds; a checkpoint still running then is
+    /// abandoned (it fails with UNAVAILABLE, the store is reopened from the last good checkpoint and the WAL keeps every
+    /// write). A checkpoint on a volume that stays nearly full is given up after about a second regardless. Default 600.</summary>
+    public int CheckpointTimeoutSeconds { get; init; } = 600;
 
     /// <summary>Checkpoint every collection when the catalog closes (graceful shutdown). Default true.</summary>
     public bool CheckpointOnShutdown { get; init; } = true;

@@ -246,6 +246,23 @@ public sealed class DurableCatalogTests : IDisposable
     }
 
     [Fact]
+    public async Task The_checkpoint_timeout_comes_from_storage_options_for_new_recovered_and_reopened_stores()
+    {
+        var storage = NoTimers with { CheckpointTimeoutSeconds = 7 };
+        await using (var catalog = OpenCatalog(_dir.Path, storage))
+        {
+            var c = catalog.Create(new CollectionSpec("t", "none", Dim));
+            Assert.Equal(TimeSpan.FromSeconds(7), c.CheckpointStoreTimeout);
+            await Fill(c, 0, 10);
+            await c.CheckpointAsync();
+        }
+        await using var reopened = OpenCatalog(_dir.Path, storage with { CheckpointTimeoutSeconds = 9 });
+        Assert.Equal(TimeSpan.FromSeconds(9), reopened.Get("t").CheckpointStoreTimeout);
+        await using var fresh = OpenCatalog(Path.Combine(_dir.Path, "other"));
+        Assert.Equal(TimeSpan.FromMinutes(10), fresh.Create(new CollectionSpec("d", "none", Dim)).CheckpointStoreTimeout);
+    }
+
+    [Fact]
     public async Task Statistics_report_the_checkpoint_position_and_every_file_of_the_collection()
     {
         await using var catalog = OpenCatalog(_dir.Path);
