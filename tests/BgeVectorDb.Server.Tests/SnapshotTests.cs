@@ -57,6 +57,9 @@ public sealed class SnapshotTests : IDisposable
                     var request = new UpsertRequest { Collection = "crash", BatchId = (ulong)b };
                     request.Documents.AddRange(batches[b]);
                     await stream.RequestStream.WriteAsync(request);
+                    // Paced after the first batches, so the ingest outlasts the snapshot's cut (unpaced, all 400 writes
+                    // were sometimes acked before the snapshot's checkpoint started).
+                    if (b >= 5) await Task.Delay(50);
                 }
                 await stream.RequestStream.CompleteAsync();
             });
