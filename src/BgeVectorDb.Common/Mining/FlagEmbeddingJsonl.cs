@@ -28,20 +28,8 @@ public static class FlagEmbeddingJsonl
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
 
     /// <summary>Parses one line. Errors are InvalidArgument naming <paramref name="field"/> (e.g. "line 12").</summary>
-    public static MiningExample Parse(string line, long index, string field)
-    {
-        JsonNode? node;
-        try
-        {
-            node = JsonNode.Parse(line);
-        }
-        catch (JsonException e)
-        {
-            throw new EngineException(EngineErrorKind.InvalidArgument, $"{field}: not valid JSON: {e.Message}", field, e);
-        }
-        if (node is not JsonObject obj) throw Invalid(field, "expected a JSON object {\"query\": ..., \"pos\": [...]}");
-        return FromObject(obj, index, field);
-    }
+    public static MiningExample Parse(string line, long index, string field) =>
+        FromObject(ParseObject(line, field, "expected a JSON object {\"query\": ..., \"pos\": [...]}"), index, field);
 
     /// <summary>Reads the fields of a parsed line (see <see cref="Parse"/>).</summary>
     public static MiningExample FromObject(JsonObject obj, long index, string field)
@@ -63,10 +51,10 @@ public static class FlagEmbeddingJsonl
         return new MiningExample(index, query, pos, Neg: neg, Extra: extra);
     }
 
-    /// <summary>Parses a JSON object given as text (the extras of a request); null or empty = none.</summary>
-    public static JsonObject? ParseExtra(string? json, string field)
+    /// <summary>Parses <paramref name="json"/> as a JSON object; InvalidArgument naming <paramref name="field"/>
+    /// (<paramref name="notAnObject"/> when it is valid JSON but not an object).</summary>
+    private static JsonObject ParseObject(string json, string field, string notAnObject)
     {
-        if (string.IsNullOrEmpty(json)) return null;
         JsonNode? node;
         try
         {
@@ -76,7 +64,14 @@ public static class FlagEmbeddingJsonl
         {
             throw new EngineException(EngineErrorKind.InvalidArgument, $"{field}: not valid JSON: {e.Message}", field, e);
         }
-        if (node is not JsonObject obj) throw Invalid(field, "expected a JSON object");
+        return node as JsonObject ?? throw Invalid(field, notAnObject);
+    }
+
+    /// <summary>Parses a JSON object given as text (the extras of a request); null or empty = none.</summary>
+    public static JsonObject? ParseExtra(string? json, string field)
+    {
+        if (string.IsNullOrEmpty(json)) return null;
+        var obj = ParseObject(json, field, "expected a JSON object");
         foreach (var (key, _) in obj)
         {
             if (Regenerated.Contains(key)) throw Invalid(field, $"must not contain \"{key}\" (the miner writes it)");

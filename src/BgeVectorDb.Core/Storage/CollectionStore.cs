@@ -149,9 +149,8 @@ internal sealed class CollectionStore : IDisposable
 
     private StoreCheckpointFailedException Failed(string detail)
     {
-        var free = FreeBytes();
-        return free < DiskSpace.FullBelowBytes
-            ? new StoreCheckpointFailedException(DiskSpace.FullMessage(StoreDirectory, free, detail), diskFull: true)
+        return DiskSpace.FullReason(StoreDirectory, detail) is { } full
+            ? new StoreCheckpointFailedException(full, diskFull: true)
             : new StoreCheckpointFailedException($"checkpoint of the store in {Path.GetFullPath(StoreDirectory)} failed: {detail}", diskFull: false);
     }
 

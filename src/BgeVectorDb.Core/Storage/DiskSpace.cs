@@ -23,9 +23,22 @@ internal static class DiskSpace
         }
     }
 
+    private const string FullPrefix = "the disk is full: ";
+
     /// <summary>"the disk is full: the volume holding FOLDER has N bytes free; free space and retry (DETAIL)".</summary>
-    public static string FullMessage(string folder, long free, string detail) =>
-        $"the disk is full: the volume holding {Path.GetFullPath(folder)} has {free} bytes free; free space and retry ({detail})";
+    private static string FullMessage(string folder, long free, string detail) =>
+        $"{FullPrefix}the volume holding {Path.GetFullPath(folder)} has {free} bytes free; free space and retry ({detail})";
+
+    /// <summary>The full-disk message for a write under <paramref name="folder"/> that failed with
+    /// <paramref name="detail"/> when the volume has less than <see cref="FullBelowBytes"/> free; null when it has room.</summary>
+    public static string? FullReason(string folder, string detail)
+    {
+        var free = FreeBytes(folder);
+        return free < FullBelowBytes ? FullMessage(folder, free, detail) : null;
+    }
+
+    /// <summary>True for a message made by <see cref="FullMessage"/>.</summary>
+    public static bool IsFullMessage(string message) => message.StartsWith(FullPrefix, StringComparison.Ordinal);
 
     /// <summary>RESOURCE_EXHAUSTED naming the volume when <paramref name="error"/> (an I/O failure writing under
     /// <paramref name="folder"/>) happened on a (nearly) full volume; null when the disk has room (some other
@@ -33,8 +46,7 @@ internal static class DiskSpace
     public static EngineException? FullError(Exception error, string folder, string what)
     {
         if (error is not (IOException or FASTER.core.FasterException)) return null;
-        var free = FreeBytes(folder);
-        return free < FullBelowBytes ? new EngineException(EngineErrorKind.ResourceExhausted, FullMessage(folder, free, $"{what}: {error.Message}"), inner: error) : null;
+        return FullReason(folder, $"{what}: {error.Message}") is { } reason ? new EngineException(EngineErrorKind.ResourceExhausted, reason, inner: error) : null;
     }
 
     /// <summary>Refuses, before it starts, a write of <paramref name="bytes"/> under <paramref name="folder"/> that

@@ -86,7 +86,7 @@ public sealed partial class FasterLogWal : IWriteAheadLog
         }
     }
 
-    private WalUnavailableException Refused(string reason) => new(reason, diskFull: reason.Contains("disk is full", StringComparison.Ordinal));
+    private WalUnavailableException Refused(string reason) => new(reason, diskFull: DiskSpace.IsFullMessage(reason));
 
     /// <summary>Called under _enqueueLock when the log is broken: once the volume has room again, drops the failed
     /// in-memory log and recovers the last commit (entries after it were never acked and never applied).</summary>
@@ -165,10 +165,7 @@ public sealed partial class FasterLogWal : IWriteAheadLog
             }
             catch (Exception ex)
             {
-                var free = DiskSpace.FreeBytes(Folder);
-                var reason = free < DiskSpace.FullBelowBytes
-                    ? DiskSpace.FullMessage(Folder, free, ex.Message)
-                    : $"write-ahead log commit in {Path.GetFullPath(Folder)} failed: {ex.Message}";
+                var reason = DiskSpace.FullReason(Folder, ex.Message) ?? $"write-ahead log commit in {Path.GetFullPath(Folder)} failed: {ex.Message}";
                 lock (_enqueueLock) _broken = reason;
                 LogCommitFailed(Folder, reason);
                 batch.SetException(Refused(reason));
