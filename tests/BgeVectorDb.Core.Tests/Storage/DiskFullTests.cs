@@ -138,30 +138,21 @@ public sealed class DiskFullTests : IDisposable
     private static void FillCompletely(string filler)
     {
         using var fs = new FileStream(filler, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None);
-        var block = new byte[64 << 10];
-        try
+        foreach (var size in new[] { 64 << 10, 512 })   // big blocks until ENOSPC, then small ones for the rest
         {
-            while (true)
+            var block = new byte[size];
+            try
             {
-                fs.Write(block);
-                fs.Flush();
+                while (true)
+                {
+                    fs.Write(block);
+                    fs.Flush();
+                }
             }
-        }
-        catch (IOException)
-        {
-            // ENOSPC: full
-        }
-        block = new byte[512];
-        try
-        {
-            while (true)
+            catch (IOException)
             {
-                fs.Write(block);
-                fs.Flush();
+                // no room for one more block of this size
             }
-        }
-        catch (IOException)
-        {
         }
     }
 
