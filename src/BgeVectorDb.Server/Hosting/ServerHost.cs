@@ -76,6 +76,15 @@ public static partial class ServerHost
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2);
+            // The connection's flow-control window covers every stream's window (100 x 768 KiB = 75 MiB with Kestrel's
+            // defaults instead of its 1 MiB), so a client's streaming writer only ever waits on its own stream's window.
+            // Kestrel never reopens that window once the call has ended, whereas connection credit comes back whenever
+            // another stream of the connection ends (its unread bytes are returned). A Grpc.Net.Client writer woken by such
+            // credit while its own call is ending (e.g. ingest streams ended NOT_FOUND by a collection delete) can send a
+            // DATA frame after its own RST_STREAM; Kestrel treats that as a connection error (GOAWAY STREAM_CLOSED) and
+            // every other call on the connection failed with INTERNAL. Memory per stream is still bounded by its window.
+            k.Limits.Http2.InitialConnectionWindowSize = (int)Math.Min(int.MaxValue,
+                (long)k.Limits.Http2.MaxStreamsPerConnection * k.Limits.Http2.InitialStreamWindowSize);
             // One limit: Kestrel's default request body cap (30,000,000 bytes) cut unary requests off below
             // Server:MaxReceiveMessageBytes with UNKNOWN. gRPC answers RESOURCE_EXHAUSTED from the 5-byte header of a
             // frame over the transport limit (twice the limit) and MessageLimitInterceptor INVALID_ARGUMENT between the
