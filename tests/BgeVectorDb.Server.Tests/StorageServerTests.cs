@@ -94,7 +94,9 @@ public sealed class StorageServerTests() : TempServer("bgevdb-storage")
     }
 
     /// <summary>Rounds, and streams per round, of the delete-during-streaming test: raise them to hunt races, e.g.
-    /// BGE_STREAM_DELETE_ROUNDS=80 BGE_STREAM_DELETE_STREAMS=12 under CPU load.</summary>
+    /// BGE_STREAM_DELETE_ROUNDS=80 BGE_STREAM_DELETE_STREAMS=4 under CPU load. Rounds share one connection, and Kestrel
+    /// tracks a stream it ended while the client still sends for a 5 s drain: past 200 tracked streams it refuses new
+    /// ones (ENHANCE_YOUR_CALM, RESOURCE_EXHAUSTED), which 20 rounds of 12 streams can reach.</summary>
     private static int EnvCount(string name, int fallback) => int.TryParse(Environment.GetEnvironmentVariable(name), out var n) && n > 0 ? n : fallback;
 
     [Fact]
