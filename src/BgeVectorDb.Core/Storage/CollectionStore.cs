@@ -47,11 +47,16 @@ internal sealed class CollectionStore : IDisposable
         Directory.CreateDirectory(checkpointDirectory);
         StoreDirectory = storeDirectory;
         CheckpointDirectory = checkpointDirectory;
-        _device = Devices.CreateLogDevice(Path.Combine(storeDirectory, "hlog.log"), recoverDevice: true);
+        var device = Devices.CreateLogDevice(Path.Combine(storeDirectory, "hlog.log"), recoverDevice: true);
+        _device = DeviceHook?.Invoke(storeDirectory, device) ?? device;
         _kv = new FasterKV<SpanByte, SpanByte>(1L << 16,
             new LogSettings { LogDevice = _device, PageSizeBits = 22, MemorySizeBits = 25, SegmentSizeBits = 30 },
             new CheckpointSettings { CheckpointDir = checkpointDirectory });
     }
+
+    /// <summary>Test hook: wraps the log device of each store opened from then on (given the store's folder), e.g. to
+    /// make its writes slow. Set by a startup hook in the server tests; null in production.</summary>
+    internal static Func<string, IDevice, IDevice>? DeviceHook { get; set; }
 
     public string StoreDirectory { get; }
 
