@@ -128,11 +128,21 @@ public sealed partial class CollectionCatalog
         return Get(name);
     }
 
-    private async Task CloseStorageAsync()
+    /// <summary>How long a shutdown checkpoint still running at the deadline is given to notice it and return (the
+    /// store's wait looks every 100 ms) before its collection is left unclosed.</summary>
+    private static readonly TimeSpan AbandonGrace = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>Stops the checkpoint loop and, with Storage:CheckpointOnShutdown, checkpoints every collection, one at a
+    /// time, until <paramref name="deadline"/>. A checkpoint not finished then is abandoned (the WAL holds every acked
+    /// write: the next start replays it) and a warning names its collection. Returns the collections whose checkpoint
+    /// did not return even after <see cref="AbandonGrace"/> (a phase that cannot be cancelled): closing them would wait
+    /// for it.</summary>
+    private async Task<HashSet<string>> CloseStorageAsync(CancellationToken deadline)
     {
         await _stopCheckpoints.CancelAsync().ConfigureAwait(false);
         await _checkpointLoop.ConfigureAwait(false);
-        if (_dataDirectory is null || !_storage.CheckpointOnShutdown) return;
+        var stuck = new HashSet<string>(StringComparer.Ordinal);
+        if (_dataDirectory is null || !_storage.CheckpointOnShutdown) return stuck;
         foreach (var c in List())
         {
             // A collection whose WAL cannot commit (disk full) is not checkpointed: the checkpoint could not be
@@ -142,7 +152,44 @@ public sealed partial class CollectionCatalog
                 LogShutdownCheckpointSkipped(c.Name, wal.Broken ?? "");
                 continue;
             }
-            await CheckpointOneAsync(c, "shutdown", CancellationToken.None).ConfigureAwait(false);
+            if (deadline.IsCancellationRequested)
+            {
+                LogShutdownCheckpointAbandoned(c.Name, "was not started");
+                continue;
+            }
+            var checkpoint = CheckpointOneAsync(c, "shutdown", deadline);
+            try
+            {
+                await checkpoint.WaitAsync(deadline).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            if (!deadline.IsCancellationRequested) continue;
+            // Cancelled at the deadline (a finished checkpoint logged itself and returned its result).
+            if (!await ReturnsAsync(checkpoint, AbandonGrace).ConfigureAwait(false))
+            {
+                stuck.Add(c.Name);
+                LogShutdownCheckpointAbandoned(c.Name, "was still running");
+            }
+            else if (checkpoint.Result is null)
+            {
+                LogShutdownCheckpointAbandoned(c.Name, "was abandoned");
+            }
+        }
+        return stuck;
+    }
+
+    private static async Task<bool> ReturnsAsync(Task task, TimeSpan within)
+    {
+        try
+        {
+            await task.WaitAsync(within).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
         }
     }
 
@@ -166,6 +213,12 @@ public sealed partial class CollectionCatalog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Name}: no checkpoint at shutdown, its WAL refuses writes ({Reason}); the next start replays the WAL")]
     private partial void LogShutdownCheckpointSkipped(string name, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Name}: the shutdown checkpoint did not finish by the shutdown deadline and {What}; nothing acked is lost, the next start replays its WAL")]
+    private partial void LogShutdownCheckpointAbandoned(string name, string what);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Name}: its WAL and store were not closed, its abandoned checkpoint still runs; nothing acked is lost, the next start replays its WAL")]
+    private partial void LogNotClosed(string name);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Checkpoint of collection {Name} ({Trigger}) failed; the WAL still holds every write")]
     private partial void LogCheckpointFailed(Exception ex, string name, string trigger);

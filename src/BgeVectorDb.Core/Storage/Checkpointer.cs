@@ -113,7 +113,7 @@ internal sealed partial class Checkpointer
         CheckpointManifest manifest;
         try
         {
-            var token = await store.CheckpointAsync().ConfigureAwait(false);
+            var token = await store.CheckpointAsync(cancellationToken).ConfigureAwait(false);
             manifest = new CheckpointManifest(_sequence + 1, token, position, counts.Documents, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
                 CheckpointManifest.HashFiles(store.CheckpointDirectory, token));
             manifest.Write(store.CheckpointDirectory);

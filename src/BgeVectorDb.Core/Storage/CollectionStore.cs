@@ -40,6 +40,9 @@ internal sealed class CollectionStore : IDisposable
     private readonly FasterKV<SpanByte, SpanByte> _kv;
     private byte[] _scratch = GC.AllocateUninitializedArray<byte>(1 << 16, pinned: true);
 
+    // A FASTER checkpoint whose wait was cancelled and that may still be flushing (see CheckpointAsync).
+    private Task? _unfinished;
+
     private CollectionStore(string storeDirectory, string checkpointDirectory, TimeSpan? checkpointTimeout)
     {
         CheckpointTimeout = checkpointTimeout ?? DefaultCheckpointTimeout;
@@ -100,9 +103,17 @@ internal sealed class CollectionStore : IDisposable
     /// completes a checkpoint whose file writes fail (e.g. the disk is full), so the wait is bounded: it gives up once
     /// the volume stays nearly full, or after <see cref="CheckpointTimeout"/>, with a
     /// <see cref="StoreCheckpointFailedException"/>. After that this store must not be used again (dispose it with
-    /// <see cref="Abandon"/> and reopen from the last good checkpoint).</summary>
-    public async Task<Guid> CheckpointAsync()
+    /// <see cref="Abandon"/> and reopen from the last good checkpoint).
+    /// <paramref name="cancellationToken"/> (e.g. the shutdown deadline) stops the wait with an
+    /// <see cref="OperationCanceledException"/>: FASTER's flush cannot be cancelled, so it goes on in the background and
+    /// its checkpoint is never used (no manifest names it; the next checkpoint's pruning deletes its files). The store
+    /// stays usable: the next checkpoint first waits for that flush (within its own bounds), and
+    /// <see cref="Dispose"/> does not wait for it.</summary>
+    public async Task<Guid> CheckpointAsync(CancellationToken cancellationToken = default)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_unfinished is { IsCompleted: false } previous) await WaitAsync(previous, started, cancellationToken).ConfigureAwait(false);
+        _unfinished = null;
         Task<(bool Success, Guid Token)> task;
         try
         {
@@ -112,11 +123,45 @@ internal sealed class CollectionStore : IDisposable
         {
             throw Failed(ex.Message);
         }
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await WaitAsync(task, started, cancellationToken).ConfigureAwait(false);
+        (bool Success, Guid Token) result;
+        try
+        {
+            result = await task.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or FasterException or InvalidOperationException)
+        {
+            throw Failed(ex.Message);
+        }
+        if (!result.Success) throw Failed("FASTER did not start the checkpoint");
+        return result.Token;
+    }
+
+    /// <summary>Waits for a FASTER checkpoint, at most until <see cref="CheckpointTimeout"/> after
+    /// <paramref name="started"/>, while the volume has room, and until <paramref name="cancellationToken"/> fires
+    /// (then the checkpoint is left to finish in the background).</summary>
+    private async Task WaitAsync(Task task, long started, CancellationToken cancellationToken)
+    {
         long? lowSince = null;
         while (!task.IsCompleted)
         {
-            await Task.WhenAny(task, Task.Delay(100)).ConfigureAwait(false);
+            try
+            {
+                await task.WaitAsync(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                _unfinished = task;
+                _ = task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);   // observe a late fault
+                throw;
+            }
+            catch (Exception) when (task.IsCompleted)
+            {
+                break;   // the caller reads the outcome
+            }
             if (task.IsCompleted) break;
             var now = System.Diagnostics.Stopwatch.GetTimestamp();
             if (FreeBytes() < LowDiskBytes)
@@ -133,17 +178,6 @@ internal sealed class CollectionStore : IDisposable
                 throw Abandoned(task, $"did not complete within {CheckpointTimeout.TotalSeconds:F0} s");
             }
         }
-        (bool Success, Guid Token) result;
-        try
-        {
-            result = await task.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or FasterException or InvalidOperationException)
-        {
-            throw Failed(ex.Message);
-        }
-        if (!result.Success) throw Failed("FASTER did not start the checkpoint");
-        return result.Token;
     }
 
     private StoreCheckpointFailedException Abandoned(Task task, string what)
