@@ -6,6 +6,10 @@ internal static class StartupHook
 {
     public static void Initialize()
     {
+        // The server's dependency list does not name the test assemblies: load them from beside this one.
+        var folder = Path.GetDirectoryName(typeof(StartupHook).Assembly.Location)!;
+        System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
+            File.Exists(Path.Combine(folder, name.Name + ".dll")) ? context.LoadFromAssemblyPath(Path.Combine(folder, name.Name + ".dll")) : null;
         if (Environment.GetEnvironmentVariable(BgeVectorDb.Server.Tests.Infrastructure.SlowStore.Variable) is { Length: > 0 } spec)
         {
             BgeVectorDb.Server.Tests.Infrastructure.SlowStore.Install(spec);
