@@ -45,6 +45,7 @@ public sealed record StorageOptions
     /// write). A checkpoint on a volume that stays nearly full is given up after about a second regardless. Default 600.</summary>
     public int CheckpointTimeoutSeconds { get; init; } = 600;
 
-    /// <summary>Checkpoint every collection when the catalog closes (graceful shutdown). Default true.</summary>
+    /// <summary>Checkpoint every collection when the catalog closes (graceful shutdown), until the shutdown deadline
+    /// (<see cref="Collections.CollectionCatalog.CloseAsync"/>). Default true.</summary>
     public bool CheckpointOnShutdown { get; init; } = true;
 }
