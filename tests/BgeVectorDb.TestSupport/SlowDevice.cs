@@ -8,6 +8,9 @@ namespace BgeVectorDb.TestSupport;
 /// finish sooner. Reads and everything else go straight through.</summary>
 public sealed class SlowDevice(IDevice inner, TimeSpan delay) : IDevice
 {
+    private readonly Lock _sync = new();
+    private bool _disposed;
+
     public uint SectorSize => inner.SectorSize;
 
     public string FileName => inner.FileName;
@@ -34,29 +37,37 @@ public sealed class SlowDevice(IDevice inner, TimeSpan delay) : IDevice
     public bool Throttle() => inner.Throttle();
 
     public void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context) =>
-        Later(sourceAddress, numBytesToWrite, callback, source => inner.WriteAsync(source, segmentId, destinationAddress, numBytesToWrite, callback, context), context);
+        Later(sourceAddress, numBytesToWrite, callback, context, (source, done) => inner.WriteAsync(source, segmentId, destinationAddress, numBytesToWrite, done, context));
 
     public void WriteAsync(IntPtr sourceAddress, ulong alignedDestinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context) =>
-        Later(sourceAddress, numBytesToWrite, callback, source => inner.WriteAsync(source, alignedDestinationAddress, numBytesToWrite, callback, context), context);
+        Later(sourceAddress, numBytesToWrite, callback, context, (source, done) => inner.WriteAsync(source, alignedDestinationAddress, numBytesToWrite, done, context));
 
-    /// <summary>Copies the bytes now (the caller may reuse its buffer once it is called back), writes them later
-    /// from a pinned copy; a write that fails after the delay (the store was closed meanwhile) reports an error.</summary>
-    private void Later(IntPtr sourceAddress, uint length, DeviceIOCompletionCallback callback, Action<IntPtr> write, object context)
+    /// <summary>Copies the bytes now (the caller may reuse its buffer once it is called back) and writes them after the
+    /// delay from the pinned copy, kept alive until the real device calls back. A write still delayed when the device
+    /// is disposed is dropped without a callback: its store is gone.</summary>
+    private void Later(IntPtr sourceAddress, uint length, DeviceIOCompletionCallback callback, object context, Action<IntPtr, DeviceIOCompletionCallback> write)
     {
         var copy = GC.AllocateUninitializedArray<byte>((int)length, pinned: true);
         Marshal.Copy(sourceAddress, copy, 0, (int)length);
         _ = Task.Run(async () =>
         {
             await Task.Delay(delay);
-            try
+            lock (_sync)
             {
-                write(Marshal.UnsafeAddrOfPinnedArrayElement(copy, 0));
+                if (_disposed) return;
+                try
+                {
+                    write(Marshal.UnsafeAddrOfPinnedArrayElement(copy, 0), (errorCode, bytes, ctx) =>
+                    {
+                        GC.KeepAlive(copy);
+                        callback(errorCode, bytes, ctx);
+                    });
+                }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException or FasterException)
+                {
+                    callback(1, 0, context);
+                }
             }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or FasterException)
-            {
-                callback(1, 0, context);
-            }
-            GC.KeepAlive(copy);
         });
     }
 
@@ -82,5 +93,9 @@ public sealed class SlowDevice(IDevice inner, TimeSpan delay) : IDevice
 
     public void Reset() => inner.Reset();
 
-    public void Dispose() => inner.Dispose();
+    public void Dispose()
+    {
+        lock (_sync) _disposed = true;
+        inner.Dispose();
+    }
 }

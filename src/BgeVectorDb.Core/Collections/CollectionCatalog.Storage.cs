@@ -157,7 +157,8 @@ public sealed partial class CollectionCatalog
                 LogShutdownCheckpointAbandoned(c.Name, "was not started");
                 continue;
             }
-            var checkpoint = CheckpointOneAsync(c, "shutdown", deadline);
+            // On the thread pool: copying the cut into the store runs synchronously and may block on a slow disk.
+            var checkpoint = Task.Run(() => CheckpointOneAsync(c, "shutdown", deadline), CancellationToken.None);
             try
             {
                 await checkpoint.WaitAsync(deadline).ConfigureAwait(false);
