@@ -282,7 +282,7 @@ public sealed class ShutdownTests : IDisposable
                 Assert.Fail($"still running {sw.Elapsed.TotalSeconds:F1} s after SIGTERM, past the {Timeout} s shutdown timeout\n{server.Output}");
                 throw;
             }
-            _output.WriteLine($"exited {sw.Elapsed.TotalSeconds:F1} s after SIGTERM with {exitCode}\n{server.Output}");
+            _output.WriteLine($"exited {sw.Elapsed.TotalSeconds:F1} s after SIGTERM with {exitCode}");
             Assert.Equal(0, exitCode);
             // The timeout is the budget; the slack covers a loaded machine's process start-up-to-exit jitter.
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(Timeout + 1), $"exit took {sw.Elapsed}, over the {Timeout} s shutdown timeout\n{server.Output}");

@@ -12,7 +12,8 @@ namespace BgeVectorDb.Server.Hosting;
 /// When they have all finished, or at the drain deadline (Server:ShutdownTimeoutSeconds less a reserve for closing
 /// the catalog: a quarter of the timeout, at most 5 s), every call still running is cancelled and ends with
 /// UNAVAILABLE (streams: what was acked before stays durable); a call that does not return within a short grace gets
-/// its UNAVAILABLE status without it. Kestrel then finds no request in flight and never resets a connection.
+/// its UNAVAILABLE status without it. Kestrel then finds no request in flight and never resets a connection. The
+/// catalog's shutdown checkpoints stop at <see cref="CheckpointDeadline"/>, so the process exits within the timeout.
 /// </summary>
 internal sealed partial class ShutdownDrain : IHostedLifecycleService, IDisposable
 {
