@@ -13,6 +13,7 @@ public sealed partial class CollectionCatalog
     private readonly CancellationTokenSource _stopCheckpoints = new();
     private StorageOptions _storage = new();
     private Task _checkpointLoop = Task.CompletedTask;
+    private volatile Collection? _loopCheckpointing;   // the collection the checkpoint loop is checkpointing now
 
     /// <summary>Collections that could not be recovered, with the reason (their RPCs fail with DATA_LOSS when their
     /// files are damaged beyond recovery, FAILED_PRECONDITION when they could not be read; deleting them removes their
@@ -81,7 +82,9 @@ public sealed partial class CollectionCatalog
                 var byCount = _storage.CheckpointEveryWrites > 0 && writes >= _storage.CheckpointEveryWrites;
                 var byTime = _storage.CheckpointIntervalSeconds > 0 && c.SinceLastCheckpoint.TotalSeconds >= _storage.CheckpointIntervalSeconds;
                 if (!byCount && !byTime) continue;
+                _loopCheckpointing = c;
                 await CheckpointOneAsync(c, byCount ? "write count" : "interval", token).ConfigureAwait(false);
+                _loopCheckpointing = null;
             }
         }
     }
@@ -135,13 +138,13 @@ public sealed partial class CollectionCatalog
     /// <summary>Stops the checkpoint loop and, with Storage:CheckpointOnShutdown, checkpoints every collection, one at a
     /// time, until <paramref name="deadline"/>. A checkpoint not finished then is abandoned (the WAL holds every acked
     /// write: the next start replays it) and a warning names its collection. Returns the collections whose checkpoint
-    /// did not return even after <see cref="AbandonGrace"/> (a phase that cannot be cancelled): closing them would wait
-    /// for it.</summary>
+    /// (the loop's included) did not return even <see cref="AbandonGrace"/> after the deadline (a phase that cannot be
+    /// cancelled): closing them would wait for it.</summary>
     private async Task<HashSet<string>> CloseStorageAsync(CancellationToken deadline)
     {
         await _stopCheckpoints.CancelAsync().ConfigureAwait(false);
-        await _checkpointLoop.ConfigureAwait(false);
         var stuck = new HashSet<string>(StringComparer.Ordinal);
+        if (!await FinishesAsync(_checkpointLoop, deadline).ConfigureAwait(false) && _loopCheckpointing is { } busy) stuck.Add(busy.Name);
         if (_dataDirectory is null || !_storage.CheckpointOnShutdown) return stuck;
         foreach (var c in List())
         {
@@ -154,38 +157,39 @@ public sealed partial class CollectionCatalog
             }
             if (deadline.IsCancellationRequested)
             {
-                LogShutdownCheckpointAbandoned(c.Name, "was not started");
+                LogShutdownCheckpointAbandoned(c.Name, stuck.Contains(c.Name) ? "was not started (an earlier checkpoint still runs)" : "was not started");
                 continue;
             }
             // On the thread pool: copying the cut into the store runs synchronously and may block on a slow disk.
             var checkpoint = Task.Run(() => CheckpointOneAsync(c, "shutdown", deadline), CancellationToken.None);
-            try
-            {
-                await checkpoint.WaitAsync(deadline).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            if (!deadline.IsCancellationRequested) continue;
-            // Cancelled at the deadline (a finished checkpoint logged itself and returned its result).
-            if (!await ReturnsAsync(checkpoint, AbandonGrace).ConfigureAwait(false))
+            if (!await FinishesAsync(checkpoint, deadline).ConfigureAwait(false))
             {
                 stuck.Add(c.Name);
                 LogShutdownCheckpointAbandoned(c.Name, "was still running");
             }
-            else if (checkpoint.Result is null)
+            else if (checkpoint.Result is null && deadline.IsCancellationRequested)
             {
-                LogShutdownCheckpointAbandoned(c.Name, "was abandoned");
+                LogShutdownCheckpointAbandoned(c.Name, "was abandoned");   // a finished one logged itself
             }
         }
         return stuck;
     }
 
-    private static async Task<bool> ReturnsAsync(Task task, TimeSpan within)
+    /// <summary>Waits for <paramref name="task"/> until <paramref name="deadline"/>, then at most
+    /// <see cref="AbandonGrace"/> more for it to notice; false when it is still running.</summary>
+    private static async Task<bool> FinishesAsync(Task task, CancellationToken deadline)
     {
         try
         {
-            await task.WaitAsync(within).ConfigureAwait(false);
+            await task.WaitAsync(deadline).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !task.IsCompleted)
+        {
+        }
+        try
+        {
+            await task.WaitAsync(AbandonGrace, CancellationToken.None).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
