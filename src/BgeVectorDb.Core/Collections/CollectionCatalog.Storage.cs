@@ -96,8 +96,16 @@ public sealed partial class CollectionCatalog
             var result = await c.CheckpointAsync(token).ConfigureAwait(false);
             if (result is not null)
             {
-                LogCheckpoint(c.Name, result.Sequence, trigger, result.Documents, result.RecordsWritten, result.WalPosition,
-                    (long)result.WritesHeld.TotalMilliseconds, (long)result.Elapsed.TotalMilliseconds);
+                if (result.Generation is { } generation)
+                {
+                    LogGeneration(c.Name, result.Sequence, trigger, generation, result.Documents, result.RecordsWritten, result.WalPosition,
+                        (long)result.WritesHeld.TotalMilliseconds, (long)result.Elapsed.TotalMilliseconds);
+                }
+                else
+                {
+                    LogCheckpoint(c.Name, result.Sequence, trigger, result.Documents, result.RecordsWritten, result.WalPosition,
+                        (long)result.WritesHeld.TotalMilliseconds, (long)result.Elapsed.TotalMilliseconds);
+                }
             }
             return result;
         }
@@ -208,13 +216,16 @@ public sealed partial class CollectionCatalog
         var embedder = config.HasEmbedder ? _models.GetEmbedder(config.EmbeddingModel) : null;
         var reranker = config.HasReranker ? _models.GetReranker(config.RerankerModel) : null;
         var collection = CollectionRecovery.Open(dir, name, wal => new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal),
-            truncateWal: !_storage.KeepWholeWal, _logger, TimeSpan.FromSeconds(_storage.CheckpointTimeoutSeconds));
+            _logger, _storage);
         collection.Folder = dir;
         return collection;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint {Sequence} of collection {Name} ({Trigger}): {Documents} documents, {Records} records written, covers WAL position {Position}; writes held {HeldMs} ms, total {ElapsedMs} ms")]
     private partial void LogCheckpoint(string name, long sequence, string trigger, long documents, int records, long position, long heldMs, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint {Sequence} of collection {Name} ({Trigger}) rewrote the store whole as generation {Generation}: {Documents} documents, {Records} records written, covers WAL position {Position}; writes held {HeldMs} ms in the last cut, total {ElapsedMs} ms")]
+    private partial void LogGeneration(string name, long sequence, string trigger, int generation, long documents, int records, long position, long heldMs, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Name}: no checkpoint at shutdown, its WAL refuses writes ({Reason}); the next start replays the WAL")]
     private partial void LogShutdownCheckpointSkipped(string name, string reason);

@@ -262,6 +262,9 @@ internal sealed class CollectionStore : IDisposable
 
     public long SizeBytes => DirectorySize(StoreDirectory);
 
+    /// <summary>Bytes of the FasterKV log (its address span: every record version still in it).</summary>
+    public long LogBytes => _kv.Log.TailAddress - _kv.Log.BeginAddress;
+
     internal static long DirectorySize(string directory) =>
         Directory.Exists(directory) ? new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
 

@@ -82,7 +82,7 @@ internal sealed class MemoryState : IDurableState, IAsyncDisposable
 
     public void Attach(Checkpointer checkpointer) => Checkpointer = checkpointer;
 
-    public CutCounts WriteDocuments(IReadOnlyCollection<int> dirty, CollectionStore.Writer writer)
+    public CutCounts WriteDocuments(IReadOnlyCollection<int> dirty, CollectionStore.Writer writer, bool fresh)
     {
         lock (_documents)
         {
@@ -90,7 +90,7 @@ internal sealed class MemoryState : IDurableState, IAsyncDisposable
             foreach (var id in dirty)
             {
                 if (_documents.TryGetValue(id, out var doc)) writer.PutDocument(id, doc, "text " + doc, Document.NoMetadata);
-                else writer.DeleteDocument(id);
+                else if (!fresh) writer.DeleteDocument(id);
             }
             return new CutCounts(_documents.Count, 0, _documents.Count == 0 ? 0 : _documents.Keys.Max() + 1);
         }
