@@ -78,7 +78,7 @@ internal sealed partial class Checkpointer
                 hold.ResetWrites();
                 held = Stopwatch.GetElapsedTime(hold.HeldSince);
             }
-            var token = await fresh.CheckpointAsync().ConfigureAwait(false);
+            var token = await fresh.CheckpointAsync(CancellationToken.None).ConfigureAwait(false);
             var manifest = new CheckpointManifest(_sequence + 1, token, position, counts.Documents, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
                 CheckpointManifest.HashFiles(fresh.CheckpointDirectory, token), BaseBytes: fresh.LogBytes);
             manifest.Write(fresh.CheckpointDirectory);

@@ -108,7 +108,8 @@ internal sealed class CollectionStore : IDisposable
     /// <see cref="OperationCanceledException"/>: FASTER's flush cannot be cancelled, so it goes on in the background and
     /// its checkpoint is never used (no manifest names it; the next checkpoint's pruning deletes its files). The store
     /// stays usable: the next checkpoint first waits for that flush (within its own bounds), and
-    /// <see cref="Dispose"/> does not wait for it.</summary>
+    /// <see cref="Dispose"/> does not wait for it. (A new generation's first checkpoint is not cancelled: the rewrite
+    /// would dispose and delete that store under FASTER's flush; the catalog's deadline bounds it instead.)</summary>
     public async Task<Guid> CheckpointAsync(CancellationToken cancellationToken = default)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -268,10 +269,29 @@ internal sealed class CollectionStore : IDisposable
     internal static long DirectorySize(string directory) =>
         Directory.Exists(directory) ? new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
 
+    /// <summary>Closes the store. While a checkpoint whose wait was cancelled still flushes (see
+    /// <see cref="CheckpointAsync"/>), FASTER may not close cleanly under it, so the close runs in the background, as
+    /// <see cref="Abandon"/> does, without waiting: the shutdown deadline may have come.</summary>
     public void Dispose()
     {
-        _kv.Dispose();
-        _device.Dispose();
+        if (_unfinished is not { IsCompleted: false })
+        {
+            _kv.Dispose();
+            _device.Dispose();
+            return;
+        }
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                _kv.Dispose();
+                _device.Dispose();
+            }
+            catch (Exception ex) when (ex is IOException or FasterException or InvalidOperationException or ObjectDisposedException)
+            {
+                // its checkpoint was never used; the last good one is on disk
+            }
+        });
     }
 
     internal sealed class Writer : IDisposable

@@ -25,8 +25,8 @@ public sealed class ShutdownCheckpointTests : IDisposable
     /// (the hook is static: other tests' stores are left alone).</summary>
     private void SlowStore(string name, TimeSpan delay)
     {
-        var storeDir = CollectionLayout.StoreDirectory(Path.Combine(_dir.Path, "collections", name));
-        CollectionStore.DeviceHook = (dir, device) => dir == storeDir ? new SlowDevice(device, delay) : device;
+        var folder = Path.Combine(_dir.Path, "collections", name) + Path.DirectorySeparatorChar;   // every store generation
+        CollectionStore.DeviceHook = (dir, device) => dir.StartsWith(folder, StringComparison.Ordinal) ? new SlowDevice(device, delay) : device;
     }
 
     private static Document Doc(int i, string text)

@@ -25,10 +25,9 @@ public static class SlowStore
     {
         var parts = spec.Split('=');
         var (collection, delay) = (parts[0], TimeSpan.FromMilliseconds(long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)));
-        // The store folder is DATA/collections/NAME/store.
+        // Store folders are under DATA/collections/NAME/ (one per store generation).
+        var part = $"{Path.DirectorySeparatorChar}collections{Path.DirectorySeparatorChar}{collection}{Path.DirectorySeparatorChar}";
         CollectionStore.DeviceHook = (storeDirectory, device) =>
-            Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(storeDirectory).TrimEnd(Path.DirectorySeparatorChar))) == collection
-                ? new SlowDevice(device, delay)
-                : device;
+            Path.GetFullPath(storeDirectory).Contains(part, StringComparison.Ordinal) ? new SlowDevice(device, delay) : device;
     }
 }
