@@ -189,7 +189,7 @@ public sealed class DurabilityTests : IDisposable
         var data = _dir.Sub("data");
         // Store rewrites due at once (one-byte threshold): the second one truncates the WAL behind the first, so damaged
         // manifests in both generations leave nothing to recover from.
-        await using (var server = await ServerProcess.StartAsync(data, new Dictionary<string, string>(Settings(checkpointEveryWrites: 0)) { ["Storage:StoreRewriteWalBytes"] = "1" }))
+        await using (var server = await ServerProcess.StartAsync(data, new Dictionary<string, string>(Settings(checkpointEveryWrites: 0)) { ["Storage:StoreRewriteWalBytes"] = "1", ["Storage:CheckpointIntervalSeconds"] = "0" }))
         {
             var collections = new Collections.CollectionsClient(server.Channel);
             var documents = new Documents.DocumentsClient(server.Channel);
