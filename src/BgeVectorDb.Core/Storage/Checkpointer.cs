@@ -125,7 +125,16 @@ internal sealed partial class Checkpointer
                 dirty = _dirty;
                 _dirty = [];
             }
-            counts = WriteCut(store, dirty, position);
+            try
+            {
+                counts = WriteCut(store, dirty, position);
+            }
+            catch
+            {
+                // Records already copied stay in the store's memory; all of them go into the next cut again.
+                lock (_dirtyLock) _dirty.UnionWith(dirty);
+                throw;
+            }
             hold.ResetWrites();
             held = Stopwatch.GetElapsedTime(hold.HeldSince);
         }

@@ -81,4 +81,27 @@ public sealed class CheckpointerTests : IDisposable
         Assert.Equal(FasterLogWal.FirstPosition, wal.BeginPosition);
         Assert.Equal([0], CollectionLayout.Generations(_dir));
     }
+
+    [Fact]
+    public async Task A_cut_that_fails_half_way_keeps_its_ids_dirty_so_the_next_checkpoint_writes_them()
+    {
+        await using (var state = Open())
+        {
+            await state.WriteAsync(0, "a");
+            await state.WriteAsync(1, "b");
+            await state.WriteAsync(2, "c");
+            state.FailNextCut = true;
+            await Assert.ThrowsAsync<InvalidOperationException>(() => state.Checkpointer!.CheckpointAsync(CancellationToken.None));
+            Assert.Equal(0, state.Checkpointer!.Sequence);
+            await state.WriteAsync(3, "d");
+            var next = (await state.Checkpointer.CheckpointAsync(CancellationToken.None))!;
+            Assert.Equal([0, 1, 2, 3], state.Cuts[^1]);
+            Assert.Equal(1, next.Sequence);
+        }
+        // The checkpoint covers the WAL up to its cut: without the failed cut's ids in it, a, b and c would be gone.
+        var recovered = CollectionRecovery.Open(_dir, "t", wal => new MemoryState(wal), NullLogger.Instance, NoRewrite);
+        await using var _ = recovered;
+        Assert.Equal(["a", "b", "c", "d"], recovered.Loaded.Order());
+        Assert.Empty(recovered.Replayed);
+    }
 }
