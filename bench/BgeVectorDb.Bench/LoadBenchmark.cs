@@ -275,7 +275,7 @@ internal static partial class LoadBenchmark
     {
         using var http = new HttpClient();
         var rows = new List<(double Min, double Rss, double Heap)>();
-        Console.WriteLine($"  {"t min",6} {"RSS MiB",8} {"GC heap",8} {"GC comm",8} {"docs",7} {"index MiB",9} {"WAL MB",7}");
+        Console.WriteLine($"  {"t min",6} {"RSS MiB",8} {"GC heap",8} {"GC comm",8} {"docs",7} {"index MiB",9} {"WAL MB",7} {"disk MB",8}");
         while (true)
         {
             try
@@ -288,7 +288,7 @@ internal static partial class LoadBenchmark
                 rows.Add(row);
                 Console.WriteLine($"  {row.Item1,6:F1} {row.Item2,8:F1} {row.Item3,8:F1} {Sum("bgevdb_gc_committed_bytes") / MiB,8:F1} " +
                     $"{Sum("bgevdb_collection_documents{collection=\"load\""),7} {Sum("bgevdb_index_memory_bytes{collection=\"load\"") / MiB,9:F1} " +
-                    $"{Sum("bgevdb_wal_bytes{collection=\"load\"") / 1e6,7:F1}");
+                    $"{Sum("bgevdb_wal_bytes{collection=\"load\"") / 1e6,7:F1} {Sum("bgevdb_collection_disk_bytes{collection=\"load\"") / 1e6,8:F1}");
             }
             catch (HttpRequestException ex)
             {

@@ -8,6 +8,7 @@ var commands = new Dictionary<string, (string Help, Func<string[], Task<int>> Ru
     ["kernels"] = ("BenchmarkDotNet: HNSW distance kernels vs TensorPrimitives.Dot at 384/768/1024 dimensions", KernelBenchmarks.RunAsync),
     ["vectormath"] = ("BenchmarkDotNet: VectorMath's two L2 normalisations (double scalar vs float TensorPrimitives) at 384/768/1024 dimensions", VectorMathBenchmarks.RunAsync),
     ["durability"] = ("durable ingest (WAL, group commit) vs durability off: throughput ratio, vectors supplied", DurabilityBenchmark.RunAsync),
+    ["generations"] = ("store rewrites (new generations) under concurrent writes: rewrite time, write hold, write latency during rewrites vs incremental checkpoints, disk", GenerationsBenchmark.RunAsync),
     ["recovery"] = ("recovery time and memory after reopening an N x 384 collection; bytes on disk per vector", RecoveryBenchmark.RunAsync),
     ["mining-throughput"] = ("hard-negative mining queries/s on SciFact train, without and with the cross-encoder filter", MiningBenchmark.RunAsync),
     ["latency"] = ("search latency p50/p95/p99 with/without rerank, ONNX Runtime share, query latency under concurrent ingest", LatencyBenchmark.RunAsync),

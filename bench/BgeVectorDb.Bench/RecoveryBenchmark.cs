@@ -47,9 +47,11 @@ internal static class RecoveryBenchmark
             Console.WriteLine($"  build + graceful close (checkpoint): {sw.Elapsed.TotalSeconds:F1} s");
         }
         var collectionDir = Path.Combine(dir, "collections", "bench");
-        long Size(string sub) => CollectionStore.DirectorySize(Path.Combine(collectionDir, sub));
+        long Size(string sub) => sub == CollectionLayout.Wal
+            ? CollectionStore.DirectorySize(Path.Combine(collectionDir, sub))
+            : CollectionLayout.Generations(collectionDir).Sum(g => CollectionStore.DirectorySize(Path.Combine(CollectionLayout.GenerationDirectory(collectionDir, g), sub)));
         var total = CollectionStore.DirectorySize(collectionDir);
-        Console.WriteLine($"  on disk: {Mb(total)} = {total / (double)n:F0} bytes/vector (raw vector {dim * 4} bytes); store {Mb(Size("store"))}, checkpoints {Mb(Size("checkpoints"))}, wal {Mb(Size("wal"))}");
+        Console.WriteLine($"  on disk: {Mb(total)} = {total / (double)n:F0} bytes/vector (raw vector {dim * 4} bytes); store {Mb(Size(CollectionLayout.Store))}, checkpoints {Mb(Size(CollectionLayout.Checkpoints))}, wal {Mb(Size(CollectionLayout.Wal))} (generations {string.Join(",", CollectionLayout.Generations(collectionDir))})");
 
         var times = new List<double>();
         for (var run = 0; run < runs; run++)

@@ -187,8 +187,9 @@ public sealed class DurabilityTests : IDisposable
     public async Task Unrecoverable_collection_is_refused_with_data_loss_while_the_server_serves_the_rest()
     {
         var data = _dir.Sub("data");
-        // With the WAL truncated behind the checkpoints (not the default), damaged manifests leave nothing to recover from.
-        await using (var server = await ServerProcess.StartAsync(data, new Dictionary<string, string>(Settings(checkpointEveryWrites: 0)) { ["Storage:KeepWholeWal"] = "false" }))
+        // Store rewrites due at once (one-byte threshold): the second one truncates the WAL behind the first, so damaged
+        // manifests in both generations leave nothing to recover from.
+        await using (var server = await ServerProcess.StartAsync(data, new Dictionary<string, string>(Settings(checkpointEveryWrites: 0)) { ["Storage:StoreRewriteWalBytes"] = "1", ["Storage:CheckpointIntervalSeconds"] = "0" }))
         {
             var collections = new Collections.CollectionsClient(server.Channel);
             var documents = new Documents.DocumentsClient(server.Channel);
@@ -200,14 +201,21 @@ public sealed class DurabilityTests : IDisposable
                 for (var i = 0; i < 10; i++) request.Documents.Add(Doc($"{name}{i}", $"{name} text {i}", i));
                 await documents.UpsertAsync(request);
             }
-            for (var i = 0; i < 3; i++)
+            Assert.Equal(["bad"], (await admin.CheckpointAsync(new CheckpointRequest { Collection = "bad" })).Collections);
+            for (var round = 0; round < 3; round++)   // more WAL than the store holds: the next checkpoint rewrites it
             {
-                Assert.Equal(["bad"], (await admin.CheckpointAsync(new CheckpointRequest { Collection = "bad" })).Collections);
+                var again = new UpsertRequest { Collection = "bad" };
+                for (var i = 0; i < 10; i++) again.Documents.Add(Doc($"bad{i}", $"bad text {i} round {round}", i));
+                await documents.UpsertAsync(again);
             }
+            Assert.Equal(["bad"], (await admin.CheckpointAsync(new CheckpointRequest { Collection = "bad" })).Collections);
             server.Kill();
         }
-        var checkpoints = Path.Combine(data, "collections", "bad", "checkpoints");
-        foreach (var manifest in Directory.GetFiles(checkpoints, "manifest-*")) File.WriteAllText(manifest, "garbage");
+        // The second checkpoint rewrote the store as generation 2 (the first as generation 1); generation 0 is gone.
+        Assert.Equal(["gen-000001", "gen-000002"], Directory.GetDirectories(Path.Combine(data, "collections", "bad"), "gen-*").Select(Path.GetFileName).Order());
+        var manifests = Directory.GetFiles(Path.Combine(data, "collections", "bad"), "manifest-*", SearchOption.AllDirectories);
+        Assert.Equal(2, manifests.Length);
+        foreach (var manifest in manifests) File.WriteAllText(manifest, "garbage");
 
         await using var restarted = await ServerProcess.StartAsync(data, Settings());
         var client = new Collections.CollectionsClient(restarted.Channel);

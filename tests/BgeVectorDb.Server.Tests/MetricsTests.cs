@@ -19,7 +19,7 @@ public sealed class MetricsTests() : TempServer("bgevdb-metrics", tinyModels: tr
         "bgevdb_requests_total", "bgevdb_request_duration_seconds", "bgevdb_search_stage_duration_seconds",
         "bgevdb_inference_batch_rows", "bgevdb_inference_queue_rows", "bgevdb_inference_queue_tokens", "bgevdb_inference_rejected_total",
         "bgevdb_collection_documents", "bgevdb_collection_vectors", "bgevdb_index_memory_bytes",
-        "bgevdb_wal_bytes", "bgevdb_wal_tail_position", "bgevdb_wal_uncheckpointed_bytes",
+        "bgevdb_wal_bytes", "bgevdb_collection_disk_bytes", "bgevdb_wal_tail_position", "bgevdb_wal_uncheckpointed_bytes",
         "bgevdb_checkpoints_total", "bgevdb_checkpoint_duration_seconds", "bgevdb_checkpoint_bytes_total",
         "bgevdb_checkpoint_wal_position", "bgevdb_checkpoint_timestamp_seconds",
         "bgevdb_execution_provider",
@@ -152,6 +152,8 @@ public sealed class MetricsTests() : TempServer("bgevdb-metrics", tinyModels: tr
         Assert.True(after.Sum("bgevdb_index_memory_bytes", L("collection", "vec")) >= VecDocs * VecDim * 4);
         var wal = after.Sum("bgevdb_wal_bytes", L("collection", "docs"));
         Assert.True(wal > 40 * 32 * 4, $"WAL bytes {wal}");
+        var disk = after.Sum("bgevdb_collection_disk_bytes", L("collection", "docs"));
+        Assert.True(disk > wal, $"disk bytes {disk} count the store and the WAL ({wal})");
         var tail = after.Sum("bgevdb_wal_tail_position", L("collection", "docs"));
         Assert.True(tail > 0);
         Assert.Equal(tail - after.Sum("bgevdb_checkpoint_wal_position", L("collection", "docs")),

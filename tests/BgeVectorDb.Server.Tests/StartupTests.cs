@@ -64,6 +64,7 @@ public sealed class StartupTests
     [InlineData("Limits:MaxBatchSize", "0", "Limits:MaxBatchSize must be at least 1, got 0")]
     [InlineData("Limits:MaxK", "20000", "Limits:MaxK (20000) must not exceed Limits:MaxCandidates (10000)")]
     [InlineData("Storage:CheckpointIntervalSeconds", "-5", "Storage:CheckpointIntervalSeconds must be 0 (never on a timer) or more, got -5")]
+    [InlineData("Storage:StoreRewriteWalBytes", "0", "Storage:StoreRewriteWalBytes must be at least 1 (bytes), got 0")]
     [InlineData("Storage:CheckpointEveryWrites", "-1", "Storage:CheckpointEveryWrites must be 0 (never on a count) or more, got -1")]
     [InlineData("Storage:CheckpointTimeoutSeconds", "0", "Storage:CheckpointTimeoutSeconds must be at least 1, got 0")]
     [InlineData("Inference:MaxBatchRows", "0", "Inference:MaxBatchRows")]

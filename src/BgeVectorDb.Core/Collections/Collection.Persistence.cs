@@ -26,6 +26,9 @@ public sealed partial class Collection : IDurableState
 
     internal IWriteAheadLog? Wal => _applier.Wal;
 
+    /// <summary>The collection's checkpointer (null for an in-memory collection): tests inspect its store generations.</summary>
+    internal Checkpointer? Checkpointer => _checkpointer;
+
     internal Index.IVectorIndex Index => _index;
 
     /// <summary>Marks the node of <paramref name="internalId"/> (and its neighbours) for the next checkpoint. Called
@@ -39,7 +42,7 @@ public sealed partial class Collection : IDurableState
     /// </summary>
     public async Task<CheckpointResult?> CheckpointAsync(CancellationToken cancellationToken = default)
     {
-        if (_checkpointer is not { Store: not null } checkpointer) return null;
+        if (_checkpointer is not { } checkpointer) return null;
         return await checkpointer.CheckpointAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -91,7 +94,7 @@ public sealed partial class Collection : IDurableState
         RestoreCheckpointPosition(meta.WalPosition);
     }
 
-    CutCounts IDurableState.WriteDocuments(IReadOnlyCollection<int> dirty, CollectionStore.Writer writer)
+    CutCounts IDurableState.WriteDocuments(IReadOnlyCollection<int> dirty, CollectionStore.Writer writer, bool fresh)
     {
         _lock.EnterWriteLock();
         try
@@ -99,7 +102,7 @@ public sealed partial class Collection : IDurableState
             foreach (var id in dirty)
             {
                 if (id < _records.Count && _records[id] is { } r) writer.PutDocument(id, r.Id, r.Text, r.Metadata);
-                else writer.DeleteDocument(id);
+                else if (!fresh) writer.DeleteDocument(id);
             }
             return new CutCounts(_idMap.Count, _deletedTotal, _records.Count);
         }

@@ -14,7 +14,7 @@ public sealed partial class Collection
     /// </summary>
     public Task<SnapshotDescriptor> CreateSnapshotAsync(string folder, CancellationToken cancellationToken = default)
     {
-        if (_checkpointer is not { Store: not null } checkpointer) throw new InvalidOperationException($"collection '{Name}' is not durable");
+        if (_checkpointer is not { } checkpointer) throw new InvalidOperationException($"collection '{Name}' is not durable");
         return checkpointer.CreateSnapshotAsync(folder, Name, Config, CreatedAtMs, SnapshotCopyHook, cancellationToken);
     }
 }

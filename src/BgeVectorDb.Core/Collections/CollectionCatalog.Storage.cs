@@ -13,6 +13,7 @@ public sealed partial class CollectionCatalog
     private readonly CancellationTokenSource _stopCheckpoints = new();
     private StorageOptions _storage = new();
     private Task _checkpointLoop = Task.CompletedTask;
+    private volatile Collection? _loopCheckpointing;   // the collection the checkpoint loop is checkpointing now
 
     /// <summary>Collections that could not be recovered, with the reason (their RPCs fail with DATA_LOSS when their
     /// files are damaged beyond recovery, FAILED_PRECONDITION when they could not be read; deleting them removes their
@@ -81,7 +82,9 @@ public sealed partial class CollectionCatalog
                 var byCount = _storage.CheckpointEveryWrites > 0 && writes >= _storage.CheckpointEveryWrites;
                 var byTime = _storage.CheckpointIntervalSeconds > 0 && c.SinceLastCheckpoint.TotalSeconds >= _storage.CheckpointIntervalSeconds;
                 if (!byCount && !byTime) continue;
+                _loopCheckpointing = c;
                 await CheckpointOneAsync(c, byCount ? "write count" : "interval", token).ConfigureAwait(false);
+                _loopCheckpointing = null;
             }
         }
     }
@@ -93,8 +96,16 @@ public sealed partial class CollectionCatalog
             var result = await c.CheckpointAsync(token).ConfigureAwait(false);
             if (result is not null)
             {
-                LogCheckpoint(c.Name, result.Sequence, trigger, result.Documents, result.RecordsWritten, result.WalPosition,
-                    (long)result.WritesHeld.TotalMilliseconds, (long)result.Elapsed.TotalMilliseconds);
+                if (result.Generation is { } generation)
+                {
+                    LogGeneration(c.Name, result.Sequence, trigger, generation, result.Documents, result.RecordsWritten, result.WalPosition,
+                        (long)result.WritesHeld.TotalMilliseconds, (long)result.Elapsed.TotalMilliseconds);
+                }
+                else
+                {
+                    LogCheckpoint(c.Name, result.Sequence, trigger, result.Documents, result.RecordsWritten, result.WalPosition,
+                        (long)result.WritesHeld.TotalMilliseconds, (long)result.Elapsed.TotalMilliseconds);
+                }
             }
             return result;
         }
@@ -128,11 +139,21 @@ public sealed partial class CollectionCatalog
         return Get(name);
     }
 
-    private async Task CloseStorageAsync()
+    /// <summary>How long a shutdown checkpoint still running at the deadline is given to notice it and return (the
+    /// store's wait looks every 100 ms) before its collection is left unclosed.</summary>
+    private static readonly TimeSpan AbandonGrace = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>Stops the checkpoint loop and, with Storage:CheckpointOnShutdown, checkpoints every collection, one at a
+    /// time, until <paramref name="deadline"/>. A checkpoint not finished then is abandoned (the WAL holds every acked
+    /// write: the next start replays it) and a warning names its collection. Returns the collections whose checkpoint
+    /// (the loop's included) did not return even <see cref="AbandonGrace"/> after the deadline (a phase that cannot be
+    /// cancelled): closing them would wait for it.</summary>
+    private async Task<HashSet<string>> CloseStorageAsync(CancellationToken deadline)
     {
         await _stopCheckpoints.CancelAsync().ConfigureAwait(false);
-        await _checkpointLoop.ConfigureAwait(false);
-        if (_dataDirectory is null || !_storage.CheckpointOnShutdown) return;
+        var stuck = new HashSet<string>(StringComparer.Ordinal);
+        if (!await FinishesAsync(_checkpointLoop, deadline).ConfigureAwait(false) && _loopCheckpointing is { } busy) stuck.Add(busy.Name);
+        if (_dataDirectory is null || !_storage.CheckpointOnShutdown) return stuck;
         foreach (var c in List())
         {
             // A collection whose WAL cannot commit (disk full) is not checkpointed: the checkpoint could not be
@@ -142,7 +163,46 @@ public sealed partial class CollectionCatalog
                 LogShutdownCheckpointSkipped(c.Name, wal.Broken ?? "");
                 continue;
             }
-            await CheckpointOneAsync(c, "shutdown", CancellationToken.None).ConfigureAwait(false);
+            if (deadline.IsCancellationRequested)
+            {
+                LogShutdownCheckpointAbandoned(c.Name, stuck.Contains(c.Name) ? "was not started (an earlier checkpoint still runs)" : "was not started");
+                continue;
+            }
+            // On the thread pool: copying the cut into the store runs synchronously and may block on a slow disk.
+            var checkpoint = Task.Run(() => CheckpointOneAsync(c, "shutdown", deadline), CancellationToken.None);
+            if (!await FinishesAsync(checkpoint, deadline).ConfigureAwait(false))
+            {
+                stuck.Add(c.Name);
+                LogShutdownCheckpointAbandoned(c.Name, "was still running");
+            }
+            else if (checkpoint.Result is null && deadline.IsCancellationRequested)
+            {
+                LogShutdownCheckpointAbandoned(c.Name, "was abandoned");   // a finished one logged itself
+            }
+        }
+        return stuck;
+    }
+
+    /// <summary>Waits for <paramref name="task"/> until <paramref name="deadline"/>, then at most
+    /// <see cref="AbandonGrace"/> more for it to notice; false when it is still running.</summary>
+    private static async Task<bool> FinishesAsync(Task task, CancellationToken deadline)
+    {
+        try
+        {
+            await task.WaitAsync(deadline).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !task.IsCompleted)
+        {
+        }
+        try
+        {
+            await task.WaitAsync(AbandonGrace, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
         }
     }
 
@@ -156,7 +216,7 @@ public sealed partial class CollectionCatalog
         var embedder = config.HasEmbedder ? _models.GetEmbedder(config.EmbeddingModel) : null;
         var reranker = config.HasReranker ? _models.GetReranker(config.RerankerModel) : null;
         var collection = CollectionRecovery.Open(dir, name, wal => new Collection(name, config, createdAtMs, embedder, reranker, _limits, wal),
-            truncateWal: !_storage.KeepWholeWal, _logger, TimeSpan.FromSeconds(_storage.CheckpointTimeoutSeconds));
+            _logger, _storage);
         collection.Folder = dir;
         return collection;
     }
@@ -164,8 +224,17 @@ public sealed partial class CollectionCatalog
     [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint {Sequence} of collection {Name} ({Trigger}): {Documents} documents, {Records} records written, covers WAL position {Position}; writes held {HeldMs} ms, total {ElapsedMs} ms")]
     private partial void LogCheckpoint(string name, long sequence, string trigger, long documents, int records, long position, long heldMs, long elapsedMs);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Checkpoint {Sequence} of collection {Name} ({Trigger}) rewrote the store whole as generation {Generation}: {Documents} documents, {Records} records written, covers WAL position {Position}; writes held {HeldMs} ms in the last cut, total {ElapsedMs} ms")]
+    private partial void LogGeneration(string name, long sequence, string trigger, int generation, long documents, int records, long position, long heldMs, long elapsedMs);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Name}: no checkpoint at shutdown, its WAL refuses writes ({Reason}); the next start replays the WAL")]
     private partial void LogShutdownCheckpointSkipped(string name, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Name}: the shutdown checkpoint did not finish by the shutdown deadline and {What}; nothing acked is lost, the next start replays its WAL")]
+    private partial void LogShutdownCheckpointAbandoned(string name, string what);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Name}: its WAL and store were not closed, its abandoned checkpoint still runs; nothing acked is lost, the next start replays its WAL")]
+    private partial void LogNotClosed(string name);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Checkpoint of collection {Name} ({Trigger}) failed; the WAL still holds every write")]
     private partial void LogCheckpointFailed(Exception ex, string name, string trigger);

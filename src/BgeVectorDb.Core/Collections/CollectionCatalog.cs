@@ -230,17 +230,27 @@ public sealed partial class CollectionCatalog : IAsyncDisposable
         if (_closing) throw new EngineException(EngineErrorKind.Unavailable, "the server is shutting down; this request was not applied");
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => CloseAsync(CancellationToken.None);
+
+    /// <summary>Closes the catalog (graceful shutdown): checkpoints every collection (Storage:CheckpointOnShutdown)
+    /// until <paramref name="checkpointDeadline"/>, abandoning those not finished then (a warning names each; their
+    /// WAL holds every acked write), then closes every WAL and store.</summary>
+    public async ValueTask CloseAsync(CancellationToken checkpointDeadline)
     {
         _closing = true;
-        await CloseStorageAsync().ConfigureAwait(false);
+        var stuck = await CloseStorageAsync(checkpointDeadline).ConfigureAwait(false);
         Collection[] all;
         lock (_sync)
         {
             all = _collections.Values.ToArray();
             _collections.Clear();
         }
-        foreach (var c in all) await c.DisposeAsync(shuttingDown: true).ConfigureAwait(false);
+        foreach (var c in all)
+        {
+            // Closing waits for a checkpoint in progress: one that ignored the deadline is left to the process exit.
+            if (stuck.Contains(c.Name)) LogNotClosed(c.Name);
+            else await c.DisposeAsync(shuttingDown: true).ConfigureAwait(false);
+        }
     }
 
     private CollectionConfig ResolveConfig(CollectionSpec spec)

@@ -8,10 +8,12 @@ namespace BgeVectorDb.Core.Storage;
 /// Describes one checkpoint of a collection: the FASTER checkpoint token, the WAL position it covers
 /// (replay starts there) and the SHA-256 of every FASTER checkpoint file, so a damaged checkpoint is
 /// detected before it is used. Stored as <c>checkpoints/manifest-SEQUENCE</c> through
-/// <see cref="AtomicFile"/> (magic, version, SHA-256 of the body, temp + rename + fsync).
+/// <see cref="AtomicFile"/> (magic, version, SHA-256 of the body, temp + rename + fsync). <paramref name="BaseBytes"/>:
+/// the FasterKV log bytes of the store generation when it was written whole (its live size; 0 in manifests written before
+/// generations, and for generation 0 of a new collection), which sets when the next generation is due.
 /// </summary>
 internal sealed record CheckpointManifest(long Sequence, Guid Token, long WalPosition, long Documents, long CreatedAtMs,
-    IReadOnlyDictionary<string, string> Files)
+    IReadOnlyDictionary<string, string> Files, long BaseBytes = 0)
 {
     public const string Magic = "BGEVDB-CHECKPOINT";
     public const int Version = 1;

@@ -20,7 +20,6 @@ internal sealed partial class Checkpointer
         try
         {
             _applier.ThrowIfClosed();
-            if (_store is null) throw new InvalidOperationException($"collection '{name}' has no store (its reopen after a failed checkpoint failed)");
             var (result, manifest) = await CheckpointUnderGateAsync(cancellationToken).ConfigureAwait(false);
             var store = _store!;
             var temp = folder + ".partial";

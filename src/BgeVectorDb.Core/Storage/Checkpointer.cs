@@ -3,17 +3,27 @@ using BgeVectorDb.Common.Errors;
 
 namespace BgeVectorDb.Core.Storage;
 
-/// <summary>What a checkpoint covered.</summary>
-public sealed record CheckpointResult(long Sequence, long WalPosition, long Documents, int RecordsWritten, TimeSpan WritesHeld, TimeSpan Elapsed);
+/// <summary>What a checkpoint covered. <paramref name="Generation"/>: the new store generation when the checkpoint
+/// rewrote the store whole (null for an incremental checkpoint).</summary>
+public sealed record CheckpointResult(long Sequence, long WalPosition, long Documents, int RecordsWritten, TimeSpan WritesHeld, TimeSpan Elapsed,
+    int? Generation = null);
+
+/// <summary>Where a collection's store stands among its generations (<see cref="CollectionLayout"/>) when its
+/// <see cref="Checkpointer"/> starts: the generation the store belongs to, the size that generation had when it was
+/// written whole, the WAL position of its last checkpoint (null when it has none), the WAL position of the previous
+/// generation's last checkpoint (the fallback; null when there is none) and whether the next checkpoint must write a
+/// new generation (recovery found damage).</summary>
+internal sealed record GenerationInfo(string CollectionDirectory, int Number, long BaseBytes, long? CheckpointPosition, long? FallbackPosition,
+    bool RewriteNeeded = false);
 
 /// <summary>
 /// Checkpoints of one durable collection into its FasterKV store (<see cref="CollectionStore"/>). Owns the dirty set
 /// (internal ids whose document or index node changed since the last checkpoint), the consistent cut (writes held
 /// through <see cref="DurableApplier.HoldAsync"/> only while the dirty records are copied into the store's memory),
-/// the FASTER flush, the <see cref="CheckpointManifest"/>, pruning (newest two kept; the WAL truncated behind the
-/// older one unless the whole WAL is kept), the store's reopen after a failed checkpoint, snapshots
-/// (<c>Checkpointer.Snapshot.cs</c>) and closing the WAL and store. Checkpoints and snapshots of one collection run
-/// one at a time (a gate).
+/// the FASTER flush, the <see cref="CheckpointManifest"/>, pruning (newest two kept per generation), store
+/// generations (<c>Checkpointer.Generations.cs</c>: the store rewritten whole into a fresh folder once enough WAL
+/// accumulated, the WAL truncated behind the previous generation), snapshots (<c>Checkpointer.Snapshot.cs</c>) and
+/// closing the WAL and store. Checkpoints and snapshots of one collection run one at a time (a gate).
 /// </summary>
 internal sealed partial class Checkpointer
 {
@@ -21,12 +31,13 @@ internal sealed partial class Checkpointer
     private readonly IDurableState _state;
     private readonly DurableApplier _applier;
     private readonly IWriteAheadLog _wal;
-    private readonly bool _truncateWal;
+    private readonly StorageOptions _options;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _dirtyLock = new();
 
     // Internal ids whose document or index node changed since the last checkpoint (guarded by _dirtyLock).
     private HashSet<int> _dirty = [];
+    // Null when the last checkpoint failed: the next one writes a new generation.
     private CollectionStore? _store;
     private long _sequence;
     private long _lastCheckpointMs = Environment.TickCount64;
@@ -34,8 +45,9 @@ internal sealed partial class Checkpointer
     /// <param name="name">The collection's name, for error messages.</param>
     /// <param name="state">The collection: documents for the cut, its index, telemetry.</param>
     /// <param name="store">The store as of checkpoint <paramref name="sequence"/> (0 = none yet).</param>
-    /// <param name="truncateWal">Truncate the WAL behind the older kept checkpoint (Storage:KeepWholeWal = false).</param>
-    public Checkpointer(string name, IDurableState state, CollectionStore store, long sequence, bool truncateWal)
+    /// <param name="generation">Which generation <paramref name="store"/> is and what the generations before it left.</param>
+    /// <param name="options">Storage:KeepWholeWal, Storage:StoreRewriteWalBytes.</param>
+    public Checkpointer(string name, IDurableState state, CollectionStore store, long sequence, GenerationInfo generation, StorageOptions options)
     {
         _name = name;
         _state = state;
@@ -43,7 +55,8 @@ internal sealed partial class Checkpointer
         _wal = state.Applier.Wal ?? throw new ArgumentException("a checkpointed collection has a WAL", nameof(state));
         _store = store;
         _sequence = sequence;
-        _truncateWal = truncateWal;
+        _options = options;
+        _generation = generation;
     }
 
     /// <summary>Sequence number of the last checkpoint (0 when none).</summary>
@@ -51,7 +64,8 @@ internal sealed partial class Checkpointer
 
     public TimeSpan SinceLastCheckpoint => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastCheckpointMs));
 
-    /// <summary>The store the next checkpoint writes to (replaced after a failed checkpoint).</summary>
+    /// <summary>The store the next checkpoint writes to (null after a failed checkpoint: the next one writes a new
+    /// generation).</summary>
     public CollectionStore? Store => _store;
 
     /// <summary>Records that the node of <paramref name="internalId"/> (and the neighbours its links name, whose
@@ -60,27 +74,33 @@ internal sealed partial class Checkpointer
     {
         lock (_dirtyLock)
         {
-            _dirty.Add(internalId);
-            if (!_state.Index.TryExportNode(internalId, out var node)) return;
-            foreach (var level in node.Links)
-            {
-                foreach (var neighbour in level) _dirty.Add(neighbour);
-            }
+            Mark(_dirty, internalId);
+            if (_rewriteDirty is not null) Mark(_rewriteDirty, internalId);
+        }
+    }
+
+    private void Mark(HashSet<int> dirty, int internalId)
+    {
+        dirty.Add(internalId);
+        if (!_state.Index.TryExportNode(internalId, out var node)) return;
+        foreach (var level in node.Links)
+        {
+            foreach (var neighbour in level) dirty.Add(neighbour);
         }
     }
 
     /// <summary>
     /// Makes the collection durable in its FasterKV store up to now. Writes are held only for the consistent cut
     /// (records changed since the last checkpoint copied into the store's memory); FASTER then flushes while writes
-    /// continue. Writes a manifest, keeps the last two checkpoints and (with <c>truncateWal</c>) truncates the WAL
-    /// before the older one's position. Null when the collection was closed meanwhile.
+    /// continue. Writes a manifest and keeps the last two checkpoints of the generation. When a new generation is due
+    /// (<see cref="RewriteDue"/>) the store is rewritten whole instead. Null when the collection was closed meanwhile.
     /// </summary>
     public async Task<CheckpointResult?> CheckpointAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_applier.Closed || _store is null) return null;   // deleted meanwhile, or no store (see ReopenStore)
+            if (_applier.Closed) return null;   // deleted meanwhile
             return (await CheckpointUnderGateAsync(cancellationToken).ConfigureAwait(false)).Result;
         }
         finally
@@ -91,8 +111,8 @@ internal sealed partial class Checkpointer
 
     private async Task<(CheckpointResult Result, CheckpointManifest Manifest)> CheckpointUnderGateAsync(CancellationToken cancellationToken)
     {
+        if (_store is not { } store || RewriteDue()) return await RewriteUnderGateAsync(cancellationToken).ConfigureAwait(false);
         var started = Stopwatch.GetTimestamp();
-        var store = _store!;
         HashSet<int> dirty;
         long position;
         CutCounts counts;
@@ -105,7 +125,16 @@ internal sealed partial class Checkpointer
                 dirty = _dirty;
                 _dirty = [];
             }
-            counts = WriteCut(store, dirty, position);
+            try
+            {
+                counts = WriteCut(store, dirty, position);
+            }
+            catch
+            {
+                // Records already copied stay in the store's memory; all of them go into the next cut again.
+                lock (_dirtyLock) _dirty.UnionWith(dirty);
+                throw;
+            }
             hold.ResetWrites();
             held = Stopwatch.GetElapsedTime(hold.HeldSince);
         }
@@ -113,93 +142,85 @@ internal sealed partial class Checkpointer
         CheckpointManifest manifest;
         try
         {
-            var token = await store.CheckpointAsync().ConfigureAwait(false);
+            var token = await store.CheckpointAsync(cancellationToken).ConfigureAwait(false);
             manifest = new CheckpointManifest(_sequence + 1, token, position, counts.Documents, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-                CheckpointManifest.HashFiles(store.CheckpointDirectory, token));
+                CheckpointManifest.HashFiles(store.CheckpointDirectory, token), _generation.BaseBytes);
             manifest.Write(store.CheckpointDirectory);
         }
         catch (Exception ex)
         {
             lock (_dirtyLock) _dirty.UnionWith(dirty);
             if (ex is not StoreCheckpointFailedException failed) throw;
-            ReopenStore(store);
-            throw new EngineException(failed.DiskFull ? EngineErrorKind.ResourceExhausted : EngineErrorKind.Unavailable,
-                $"collection '{_name}': checkpoint failed, writes go on and the WAL keeps them: {failed.Message}", inner: failed);
+            DropStore(store);
+            throw CheckpointFailed(failed);
         }
-        await PruneAsync(store.CheckpointDirectory).ConfigureAwait(false);
+        Prune(store.CheckpointDirectory);
+        _generation = _generation with { CheckpointPosition = position };
+        await TruncateWalAsync().ConfigureAwait(false);
+        return (Completed(store, manifest, counts, dirty.Count, held, started), manifest);
+    }
+
+    private CheckpointResult Completed(CollectionStore store, CheckpointManifest manifest, CutCounts counts, int records, TimeSpan held, long started)
+    {
         Interlocked.Exchange(ref _lastCheckpointMs, Environment.TickCount64);
         Interlocked.Exchange(ref _sequence, manifest.Sequence);
         var elapsed = Stopwatch.GetElapsedTime(started);
-        _state.CheckpointCompleted(elapsed, position, CheckpointFileBytes(store.CheckpointDirectory, manifest.Token));
-        return (new CheckpointResult(manifest.Sequence, position, counts.Documents, dirty.Count, held, elapsed), manifest);
+        _state.CheckpointCompleted(elapsed, manifest.WalPosition, CheckpointFileBytes(store.CheckpointDirectory, manifest.Token));
+        return new CheckpointResult(manifest.Sequence, manifest.WalPosition, counts.Documents, records, held, elapsed);
     }
+
+    private EngineException CheckpointFailed(StoreCheckpointFailedException failed) =>
+        new(failed.DiskFull ? EngineErrorKind.ResourceExhausted : EngineErrorKind.Unavailable,
+            $"collection '{_name}': checkpoint failed, writes go on and the WAL keeps them: {failed.Message}", inner: failed);
 
     /// <summary>Under the write hold: the documents (from the collection) and index nodes of every dirty id, then the
     /// meta record, into the store's memory.</summary>
-    private CutCounts WriteCut(CollectionStore store, HashSet<int> dirty, long position)
+    private CutCounts WriteCut(CollectionStore store, IReadOnlyCollection<int> dirty, long position)
     {
         using var writer = store.BeginWrite();
-        var counts = _state.WriteDocuments(dirty, writer);
-        var index = _state.Index;
-        foreach (var id in dirty)
-        {
-            if (index.TryExportNode(id, out var node)) writer.PutNode(node);
-            else writer.DeleteNode(id);
-        }
-        writer.PutMeta(new MetaRecord(index.ExportState(), position, counts.Documents, counts.DeletedTotal, counts.Slots, FreeIds: []));
+        var counts = WriteRecords(writer, dirty, fresh: false);
+        writer.PutMeta(new MetaRecord(_state.Index.ExportState(), position, counts.Documents, counts.DeletedTotal, counts.Slots, FreeIds: []));
         return counts;
     }
 
-    /// <summary>After a failed FASTER checkpoint the store's state machine may never finish, so it is dropped and the
-    /// store reopened as of the last good checkpoint (or empty when none), under the checkpoint gate. The ids of the
-    /// failed cut are dirty again, so the next checkpoint rewrites them; with an empty store every id is.</summary>
-    private void ReopenStore(CollectionStore failed)
+    /// <summary>Documents and index nodes of <paramref name="ids"/> (writes held). <paramref name="fresh"/>: the
+    /// store holds no record of these ids yet, so absent ones are skipped instead of deleted.</summary>
+    private CutCounts WriteRecords(CollectionStore.Writer writer, IReadOnlyCollection<int> ids, bool fresh)
     {
-        var (storeDir, checkpointDir) = (failed.StoreDirectory, failed.CheckpointDirectory);
-        failed.Abandon();
-        _store = null;
-        var sequence = Interlocked.Read(ref _sequence);
-        foreach (var (s, path) in CheckpointManifest.List(checkpointDir))
+        var counts = _state.WriteDocuments(ids, writer, fresh);
+        var index = _state.Index;
+        foreach (var id in ids)
         {
-            if (s != sequence) continue;
-            try
-            {
-                _store = CollectionStore.Recover(storeDir, checkpointDir, CheckpointManifest.ReadVerified(path).Token, failed.CheckpointTimeout);
-                return;
-            }
-            catch (Exception ex) when (ex is InvalidDataException or IOException or FASTER.core.FasterException or System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
-            {
-                // unusable: start an empty store below
-            }
+            if (index.TryExportNode(id, out var node)) writer.PutNode(node);
+            else if (!fresh) writer.DeleteNode(id);
         }
-        if (Directory.Exists(storeDir)) Directory.Delete(storeDir, recursive: true);
-        _store = CollectionStore.Create(storeDir, checkpointDir, failed.CheckpointTimeout);
-        var slots = _state.Slots;
-        lock (_dirtyLock)
-        {
-            for (var id = 0; id < slots; id++) _dirty.Add(id);
-        }
+        return counts;
     }
 
-    /// <summary>Keeps the newest two manifests (and their FASTER files); the WAL is truncated before
-    /// the older kept one's position so either can be recovered.</summary>
-    private async Task PruneAsync(string checkpointDirectory)
+    /// <summary>After a failed FASTER checkpoint the store's state machine may never finish, and FASTER may still
+    /// write its pages later, so the store is dropped and never reopened: its last good checkpoint stays on disk (the
+    /// fallback), and the next checkpoint writes a new generation in a fresh folder, which the abandoned store cannot
+    /// touch. The ids of the failed cut are dirty again (they go into that generation like every other).</summary>
+    private void DropStore(CollectionStore failed)
+    {
+        failed.Abandon();
+        _store = null;
+    }
+
+    /// <summary>Keeps the newest two manifests of the generation (and their FASTER files).</summary>
+    private static void Prune(string checkpointDirectory)
     {
         var manifests = CheckpointManifest.List(checkpointDirectory);
-        var keep = manifests.Take(2).ToArray();
         var keptTokens = new HashSet<Guid>();
-        long truncateBefore = long.MaxValue;
-        foreach (var (_, path) in keep)
+        foreach (var (_, path) in manifests.Take(2))
         {
             try
             {
-                var m = CheckpointManifest.ReadVerified(path);
-                keptTokens.Add(m.Token);
-                truncateBefore = Math.Min(truncateBefore, m.WalPosition);
+                keptTokens.Add(CheckpointManifest.ReadVerified(path).Token);
             }
             catch (InvalidDataException)
             {
-                truncateBefore = 0;   // a kept checkpoint is damaged: keep the whole WAL
+                // a damaged manifest keeps nothing; the generation before this one is the fallback
             }
         }
         foreach (var (_, path) in manifests.Skip(2)) File.Delete(path);
@@ -212,7 +233,6 @@ internal sealed partial class Checkpointer
                 if (Guid.TryParse(Path.GetFileName(dir), out var token) && !keptTokens.Contains(token)) Directory.Delete(dir, recursive: true);
             }
         }
-        if (_truncateWal && truncateBefore is > 0 and < long.MaxValue) await _wal.TruncateBeforeAsync(truncateBefore).ConfigureAwait(false);
     }
 
     /// <summary>Bytes of one checkpoint's FASTER files (0 when they cannot be listed).</summary>

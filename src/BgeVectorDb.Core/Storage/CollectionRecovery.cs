@@ -5,9 +5,11 @@ namespace BgeVectorDb.Core.Storage;
 
 /// <summary>
 /// Opens a durable collection from its folder (<see cref="CollectionLayout"/>): the newest checkpoint whose manifest
-/// verifies and whose store loads, falling back to older ones, then the WAL after that checkpoint's position. With no
-/// usable checkpoint the whole WAL is replayed when it was never truncated; otherwise the collection cannot be
-/// recovered (<see cref="InvalidDataException"/>; the caller refuses it and leaves its files untouched).
+/// verifies and whose store loads, newest generation first, falling back to older checkpoints and then to the previous
+/// generation (which shares no file with the newer one), then the WAL after that checkpoint's position. With no usable
+/// checkpoint the whole WAL is replayed when it was never truncated; otherwise the collection cannot be recovered
+/// (<see cref="InvalidDataException"/>; the caller refuses it and leaves its files untouched). When anything newer
+/// than the checkpoint used was damaged, the next checkpoint writes a new generation (and deletes the damaged files).
 /// </summary>
 internal static partial class CollectionRecovery
 {
@@ -15,41 +17,49 @@ internal static partial class CollectionRecovery
     /// (called once per checkpoint tried, with the opened WAL; a state a failed load filled is dropped). On failure the
     /// WAL is closed again. The state gets its <see cref="Checkpointer"/> (which owns the WAL and the store from
     /// then on) before the WAL is replayed, so replayed writes go into the next checkpoint.
-    /// <paramref name="truncateWal"/>: Storage:KeepWholeWal = false; <paramref name="checkpointTimeout"/>: Storage:CheckpointTimeoutSeconds.</summary>
-    public static T Open<T>(string directory, string name, Func<IWriteAheadLog, T> create, bool truncateWal, ILogger logger,
-        TimeSpan? checkpointTimeout = null) where T : class, IDurableState
+    /// <paramref name="options"/>: Storage:KeepWholeWal, StoreRewriteWalBytes, CheckpointTimeoutSeconds (defaults when null).</summary>
+    public static T Open<T>(string directory, string name, Func<IWriteAheadLog, T> create, ILogger logger, StorageOptions? options = null)
+        where T : class, IDurableState
     {
+        options ??= new StorageOptions();
+        var checkpointTimeout = TimeSpan.FromSeconds(options.CheckpointTimeoutSeconds);
         var started = Stopwatch.GetTimestamp();
         var wal = FasterLogWal.Open(CollectionLayout.WalDirectory(directory), logger);
         try
         {
-            var storeDir = CollectionLayout.StoreDirectory(directory);
-            var checkpointDir = CollectionLayout.CheckpointDirectory(directory);
+            var generations = CollectionLayout.Generations(directory);
             T? state = null;
             long from = 0;
             var problems = new List<string>();
-            foreach (var (sequence, path) in CheckpointManifest.List(checkpointDir))
+            for (var g = 0; g < generations.Count && state is null; g++)
             {
-                var candidate = create(wal);
-                CollectionStore? store = null;
-                try
+                var folder = CollectionLayout.GenerationDirectory(directory, generations[g]);
+                var (storeDir, checkpointDir) = (CollectionLayout.StoreDirectory(folder), CollectionLayout.CheckpointDirectory(folder));
+                foreach (var (sequence, path) in CheckpointManifest.List(checkpointDir))
                 {
-                    var manifest = CheckpointManifest.ReadVerified(path);
-                    var t0 = Stopwatch.GetTimestamp();
-                    store = CollectionStore.Recover(storeDir, checkpointDir, manifest.Token, checkpointTimeout);
-                    var recoverMs = (long)Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-                    Load(candidate, store);
-                    candidate.Attach(new Checkpointer(name, candidate, store, sequence, truncateWal));
-                    state = candidate;
-                    from = manifest.WalPosition;
-                    LogCheckpointLoaded(logger, name, sequence, candidate.Documents, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, recoverMs);
-                    break;
-                }
-                catch (Exception ex) when (ex is InvalidDataException or IOException or FASTER.core.FasterException or System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
-                {
-                    store?.Dispose();
-                    problems.Add($"{Path.GetFileName(path)}: {ex.Message}");
-                    LogCheckpointUnusable(logger, name, Path.GetFileName(path), ex.Message);
+                    var candidate = create(wal);
+                    CollectionStore? store = null;
+                    try
+                    {
+                        var manifest = CheckpointManifest.ReadVerified(path);
+                        var t0 = Stopwatch.GetTimestamp();
+                        store = CollectionStore.Recover(storeDir, checkpointDir, manifest.Token, checkpointTimeout);
+                        var recoverMs = (long)Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                        Load(candidate, store);
+                        var generation = new GenerationInfo(directory, generations[g], manifest.BaseBytes, manifest.WalPosition,
+                            FallbackPosition(directory, generations.Skip(g + 1)), RewriteNeeded: problems.Count > 0);
+                        candidate.Attach(new Checkpointer(name, candidate, store, sequence, generation, options));
+                        state = candidate;
+                        from = manifest.WalPosition;
+                        LogCheckpointLoaded(logger, name, sequence, generations[g], candidate.Documents, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, recoverMs);
+                        break;
+                    }
+                    catch (Exception ex) when (ex is InvalidDataException or IOException or FASTER.core.FasterException or System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
+                    {
+                        store?.Dispose();
+                        problems.Add($"{Path.GetRelativePath(directory, path)}: {ex.Message}");
+                        LogCheckpointUnusable(logger, name, Path.GetRelativePath(directory, path), ex.Message);
+                    }
                 }
             }
             if (state is null)
@@ -61,9 +71,20 @@ internal static partial class CollectionRecovery
                 }
                 if (problems.Count > 0) LogFullReplay(logger, name);
                 state = create(wal);
-                if (Directory.Exists(storeDir)) Directory.Delete(storeDir, recursive: true);
-                var sequence = CheckpointManifest.List(checkpointDir).Select(m => m.Sequence).DefaultIfEmpty(0).Max();
-                state.Attach(new Checkpointer(name, state, CollectionStore.Create(storeDir, checkpointDir, checkpointTimeout), sequence, truncateWal));
+                // A new, empty generation. Generations without a manifest never held a checkpoint (a crash before the
+                // first one): nothing in them is needed. Damaged ones stay until the first checkpoint writes the next
+                // generation.
+                foreach (var empty in generations.Where(n => CheckpointManifest.List(CollectionLayout.CheckpointDirectory(CollectionLayout.GenerationDirectory(directory, n))).Count == 0))
+                {
+                    CollectionLayout.DeleteGeneration(directory, empty);
+                }
+                var number = CollectionLayout.NextGeneration(directory);
+                var folder = CollectionLayout.GenerationDirectory(directory, number);
+                var sequence = generations.SelectMany(n => CheckpointManifest.List(CollectionLayout.CheckpointDirectory(CollectionLayout.GenerationDirectory(directory, n))))
+                    .Select(m => m.Sequence).DefaultIfEmpty(0).Max();
+                var store = CollectionStore.Create(CollectionLayout.StoreDirectory(folder), CollectionLayout.CheckpointDirectory(folder), checkpointTimeout);
+                state.Attach(new Checkpointer(name, state, store, sequence,
+                    new GenerationInfo(directory, number, BaseBytes: 0, CheckpointPosition: null, FallbackPosition: null, RewriteNeeded: problems.Count > 0), options));
             }
             var entries = 0;
             foreach (var (_, entry) in wal.ReadFrom(from))
@@ -79,6 +100,27 @@ internal static partial class CollectionRecovery
             wal.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
+    }
+
+    /// <summary>The WAL position of the newest checkpoint of an older generation whose manifest verifies (its store
+    /// records are checked only if it is ever needed); null when there is none.</summary>
+    private static long? FallbackPosition(string directory, IEnumerable<int> olderGenerations)
+    {
+        foreach (var number in olderGenerations)
+        {
+            foreach (var (_, path) in CheckpointManifest.List(CollectionLayout.CheckpointDirectory(CollectionLayout.GenerationDirectory(directory, number))))
+            {
+                try
+                {
+                    return CheckpointManifest.ReadVerified(path).WalPosition;
+                }
+                catch (Exception ex) when (ex is InvalidDataException or IOException or System.Text.Json.JsonException)
+                {
+                    // try the next older one
+                }
+            }
+        }
+        return null;
     }
 
     /// <summary>Loads a recovered store into an empty state: documents, then index nodes placed as exported (no
@@ -110,8 +152,8 @@ internal static partial class CollectionRecovery
         return meta;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Recovering collection {Name}: loaded checkpoint {Sequence} ({Documents} documents, index imported without rebuild) in {ElapsedMs} ms (FASTER recover {RecoverMs} ms)")]
-    private static partial void LogCheckpointLoaded(ILogger logger, string name, long sequence, long documents, long elapsedMs, long recoverMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Recovering collection {Name}: loaded checkpoint {Sequence} of store generation {Generation} ({Documents} documents, index imported without rebuild) in {ElapsedMs} ms (FASTER recover {RecoverMs} ms)")]
+    private static partial void LogCheckpointLoaded(ILogger logger, string name, long sequence, int generation, long documents, long elapsedMs, long recoverMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Collection {Name}: checkpoint {Manifest} is unusable, trying an older one: {Reason}")]
     private static partial void LogCheckpointUnusable(ILogger logger, string name, string manifest, string reason);

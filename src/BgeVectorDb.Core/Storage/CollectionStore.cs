@@ -40,6 +40,9 @@ internal sealed class CollectionStore : IDisposable
     private readonly FasterKV<SpanByte, SpanByte> _kv;
     private byte[] _scratch = GC.AllocateUninitializedArray<byte>(1 << 16, pinned: true);
 
+    // A FASTER checkpoint whose wait was cancelled and that may still be flushing (see CheckpointAsync).
+    private Task? _unfinished;
+
     private CollectionStore(string storeDirectory, string checkpointDirectory, TimeSpan? checkpointTimeout)
     {
         CheckpointTimeout = checkpointTimeout ?? DefaultCheckpointTimeout;
@@ -47,11 +50,16 @@ internal sealed class CollectionStore : IDisposable
         Directory.CreateDirectory(checkpointDirectory);
         StoreDirectory = storeDirectory;
         CheckpointDirectory = checkpointDirectory;
-        _device = Devices.CreateLogDevice(Path.Combine(storeDirectory, "hlog.log"), recoverDevice: true);
+        var device = Devices.CreateLogDevice(Path.Combine(storeDirectory, "hlog.log"), recoverDevice: true);
+        _device = DeviceHook?.Invoke(storeDirectory, device) ?? device;
         _kv = new FasterKV<SpanByte, SpanByte>(1L << 16,
             new LogSettings { LogDevice = _device, PageSizeBits = 22, MemorySizeBits = 25, SegmentSizeBits = 30 },
             new CheckpointSettings { CheckpointDir = checkpointDirectory });
     }
+
+    /// <summary>Test hook: wraps the log device of each store opened from then on (given the store's folder), e.g. to
+    /// make its writes slow. Set by a startup hook in the server tests; null in production.</summary>
+    internal static Func<string, IDevice, IDevice>? DeviceHook { get; set; }
 
     public string StoreDirectory { get; }
 
@@ -95,9 +103,18 @@ internal sealed class CollectionStore : IDisposable
     /// completes a checkpoint whose file writes fail (e.g. the disk is full), so the wait is bounded: it gives up once
     /// the volume stays nearly full, or after <see cref="CheckpointTimeout"/>, with a
     /// <see cref="StoreCheckpointFailedException"/>. After that this store must not be used again (dispose it with
-    /// <see cref="Abandon"/> and reopen from the last good checkpoint).</summary>
-    public async Task<Guid> CheckpointAsync()
+    /// <see cref="Abandon"/> and reopen from the last good checkpoint).
+    /// <paramref name="cancellationToken"/> (e.g. the shutdown deadline) stops the wait with an
+    /// <see cref="OperationCanceledException"/>: FASTER's flush cannot be cancelled, so it goes on in the background and
+    /// its checkpoint is never used (no manifest names it; the next checkpoint's pruning deletes its files). The store
+    /// stays usable: the next checkpoint first waits for that flush (within its own bounds), and
+    /// <see cref="Dispose"/> does not wait for it. (A new generation's first checkpoint is not cancelled: the rewrite
+    /// would dispose and delete that store under FASTER's flush; the catalog's deadline bounds it instead.)</summary>
+    public async Task<Guid> CheckpointAsync(CancellationToken cancellationToken = default)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_unfinished is { IsCompleted: false } previous) await WaitAsync(previous, started, cancellationToken).ConfigureAwait(false);
+        _unfinished = null;
         Task<(bool Success, Guid Token)> task;
         try
         {
@@ -107,11 +124,45 @@ internal sealed class CollectionStore : IDisposable
         {
             throw Failed(ex.Message);
         }
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await WaitAsync(task, started, cancellationToken).ConfigureAwait(false);
+        (bool Success, Guid Token) result;
+        try
+        {
+            result = await task.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or FasterException or InvalidOperationException)
+        {
+            throw Failed(ex.Message);
+        }
+        if (!result.Success) throw Failed("FASTER did not start the checkpoint");
+        return result.Token;
+    }
+
+    /// <summary>Waits for a FASTER checkpoint, at most until <see cref="CheckpointTimeout"/> after
+    /// <paramref name="started"/>, while the volume has room, and until <paramref name="cancellationToken"/> fires
+    /// (then the checkpoint is left to finish in the background).</summary>
+    private async Task WaitAsync(Task task, long started, CancellationToken cancellationToken)
+    {
         long? lowSince = null;
         while (!task.IsCompleted)
         {
-            await Task.WhenAny(task, Task.Delay(100)).ConfigureAwait(false);
+            try
+            {
+                await task.WaitAsync(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                _unfinished = task;
+                _ = task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);   // observe a late fault
+                throw;
+            }
+            catch (Exception) when (task.IsCompleted)
+            {
+                break;   // the caller reads the outcome
+            }
             if (task.IsCompleted) break;
             var now = System.Diagnostics.Stopwatch.GetTimestamp();
             if (FreeBytes() < LowDiskBytes)
@@ -128,17 +179,6 @@ internal sealed class CollectionStore : IDisposable
                 throw Abandoned(task, $"did not complete within {CheckpointTimeout.TotalSeconds:F0} s");
             }
         }
-        (bool Success, Guid Token) result;
-        try
-        {
-            result = await task.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or FasterException or InvalidOperationException)
-        {
-            throw Failed(ex.Message);
-        }
-        if (!result.Success) throw Failed("FASTER did not start the checkpoint");
-        return result.Token;
     }
 
     private StoreCheckpointFailedException Abandoned(Task task, string what)
@@ -223,13 +263,35 @@ internal sealed class CollectionStore : IDisposable
 
     public long SizeBytes => DirectorySize(StoreDirectory);
 
+    /// <summary>Bytes of the FasterKV log (its address span: every record version still in it).</summary>
+    public long LogBytes => _kv.Log.TailAddress - _kv.Log.BeginAddress;
+
     internal static long DirectorySize(string directory) =>
         Directory.Exists(directory) ? new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
 
+    /// <summary>Closes the store. While a checkpoint whose wait was cancelled still flushes (see
+    /// <see cref="CheckpointAsync"/>), FASTER may not close cleanly under it, so the close runs in the background, as
+    /// <see cref="Abandon"/> does, without waiting: the shutdown deadline may have come.</summary>
     public void Dispose()
     {
-        _kv.Dispose();
-        _device.Dispose();
+        if (_unfinished is not { IsCompleted: false })
+        {
+            _kv.Dispose();
+            _device.Dispose();
+            return;
+        }
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                _kv.Dispose();
+                _device.Dispose();
+            }
+            catch (Exception ex) when (ex is IOException or FasterException or InvalidOperationException or ObjectDisposedException)
+            {
+                // its checkpoint was never used; the last good one is on disk
+            }
+        });
     }
 
     internal sealed class Writer : IDisposable

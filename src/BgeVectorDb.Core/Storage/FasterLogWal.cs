@@ -64,6 +64,15 @@ public sealed partial class FasterLogWal : IWriteAheadLog
     /// <summary>Why writes are refused right now (null when the log takes writes).</summary>
     public string? Broken => Volatile.Read(ref _broken);
 
+    private const string FormatMagic = "BGEVDB-WAL-FORMAT";
+    private const int FormatVersion = 1;
+
+    /// <summary>Segment size of a new WAL: 32 MiB files, so truncation frees space in steps of 32 MiB.</summary>
+    private const int SegmentBits = 25;
+
+    /// <summary>Segment size of a WAL created before <c>wal/format</c> existed (FasterLog cannot change it later).</summary>
+    private const int LegacySegmentBits = 28;
+
     private static (FasterLogSettings, FasterLog) OpenLog(string directory)
     {
         var settings = new FasterLogSettings(directory)
@@ -71,10 +80,32 @@ public sealed partial class FasterLogWal : IWriteAheadLog
             LogChecksum = LogChecksumType.PerEntry,
             PageSizeBits = 22,      // 4 MiB pages
             MemorySizeBits = 24,    // 16 MiB in memory
-            SegmentSizeBits = 28,   // 256 MiB files
+            SegmentSizeBits = SegmentSizeBits(directory),
             TryRecoverLatest = true,
         };
         return (settings, new FasterLog(settings));
+    }
+
+    /// <summary>The segment size recorded in <c>wal/format</c>; a WAL without it is new (its format is written now)
+    /// or was created with 256 MiB segments before the file existed.</summary>
+    private static int SegmentSizeBits(string directory)
+    {
+        var path = Path.Combine(directory, "format");
+        if (File.Exists(path))
+        {
+            var body = AtomicFile.Read(path, FormatMagic, FormatVersion).Trim();
+            const string Key = "segment-bits=";
+            if (!body.StartsWith(Key, StringComparison.Ordinal) ||
+                !int.TryParse(body.AsSpan(Key.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var bits) || bits is < 22 or > 40)
+            {
+                throw new InvalidDataException($"{path}: unreadable WAL format '{body}'");
+            }
+            return bits;
+        }
+        var existing = Directory.EnumerateFiles(directory, "*.log.*").Any() || Directory.Exists(Path.Combine(directory, "log-commits"));
+        var chosen = existing ? LegacySegmentBits : SegmentBits;
+        AtomicFile.Write(path, FormatMagic, FormatVersion, string.Create(CultureInfo.InvariantCulture, $"segment-bits={chosen}\n"));
+        return chosen;
     }
 
     public bool TryRecover()

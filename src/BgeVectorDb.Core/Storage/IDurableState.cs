@@ -37,8 +37,9 @@ internal interface IDurableState
     void Attach(Checkpointer checkpointer);
 
     /// <summary>A checkpoint's cut (writes are held): writes the document of each id in <paramref name="dirty"/>, or
-    /// its deletion, into <paramref name="writer"/>, and returns the counts for the meta record.</summary>
-    CutCounts WriteDocuments(IReadOnlyCollection<int> dirty, CollectionStore.Writer writer);
+    /// its deletion, into <paramref name="writer"/>, and returns the counts for the meta record. <paramref name="fresh"/>:
+    /// the store has no record of these ids (a new generation), so ids without a document are skipped, not deleted.</summary>
+    CutCounts WriteDocuments(IReadOnlyCollection<int> dirty, CollectionStore.Writer writer, bool fresh);
 
     /// <summary>A checkpoint completed (telemetry): how long it took, the WAL position it covers, the bytes of its
     /// FASTER files.</summary>

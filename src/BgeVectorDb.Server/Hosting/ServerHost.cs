@@ -203,6 +203,7 @@ internal sealed class EngineStartup(IServiceProvider services) : IHostedService
         await _watch;
         services.GetRequiredService<HealthServiceImpl>().SetStatus(WritesService, HealthCheckResponse.Types.ServingStatus.NotServing);
         services.GetRequiredService<HealthServiceImpl>().SetStatus("", HealthCheckResponse.Types.ServingStatus.NotServing);
-        await services.GetRequiredService<CollectionCatalog>().DisposeAsync();
+        // The shutdown checkpoints stop at the deadline (the WAL holds every acked write), so the process exits in time.
+        await services.GetRequiredService<CollectionCatalog>().CloseAsync(services.GetRequiredService<ShutdownDrain>().CheckpointDeadline);
     }
 }

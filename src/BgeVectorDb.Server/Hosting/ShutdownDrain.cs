@@ -12,7 +12,8 @@ namespace BgeVectorDb.Server.Hosting;
 /// When they have all finished, or at the drain deadline (Server:ShutdownTimeoutSeconds less a reserve for closing
 /// the catalog: a quarter of the timeout, at most 5 s), every call still running is cancelled and ends with
 /// UNAVAILABLE (streams: what was acked before stays durable); a call that does not return within a short grace gets
-/// its UNAVAILABLE status without it. Kestrel then finds no request in flight and never resets a connection.
+/// its UNAVAILABLE status without it. Kestrel then finds no request in flight and never resets a connection. The
+/// catalog's shutdown checkpoints stop at <see cref="CheckpointDeadline"/>, so the process exits within the timeout.
 /// </summary>
 internal sealed partial class ShutdownDrain : IHostedLifecycleService, IDisposable
 {
@@ -25,9 +26,11 @@ internal sealed partial class ShutdownDrain : IHostedLifecycleService, IDisposab
 
     private static readonly TimeSpan MaxReserve = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan MaxGrace = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxCloseMargin = TimeSpan.FromSeconds(1);
 
     private readonly object _lock = new();
     private readonly CancellationTokenSource _end = new();
+    private readonly CancellationTokenSource _checkpointDeadline = new();
     private readonly TaskCompletionSource _abandon = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _workDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _allDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -51,6 +54,14 @@ internal sealed partial class ShutdownDrain : IHostedLifecycleService, IDisposab
 
     /// <summary>Reserve kept after the drain deadline for Kestrel to stop and the catalog to checkpoint and close.</summary>
     internal static TimeSpan Reserve(TimeSpan timeout) => timeout == Timeout.InfiniteTimeSpan ? MaxReserve : TimeSpan.FromTicks(Math.Min(MaxReserve.Ticks, timeout.Ticks / 4));
+
+    /// <summary>The end of the reserve kept for closing the WALs and stores and exiting, after the shutdown checkpoints'
+    /// deadline: half the reserve, at most 1 s.</summary>
+    internal static TimeSpan CloseMargin(TimeSpan timeout) => TimeSpan.FromTicks(Math.Min(MaxCloseMargin.Ticks, Reserve(timeout).Ticks / 2));
+
+    /// <summary>Fires when the shutdown checkpoints must stop (Server:ShutdownTimeoutSeconds after the shutdown began,
+    /// less <see cref="CloseMargin"/>); never without a timeout.</summary>
+    internal CancellationToken CheckpointDeadline => _checkpointDeadline.Token;
 
     public bool IsDraining
     {
@@ -108,6 +119,7 @@ internal sealed partial class ShutdownDrain : IHostedLifecycleService, IDisposab
             if (_draining) return;
             _draining = true;
             _since.Start();
+            if (_timeout != Timeout.InfiniteTimeSpan) _checkpointDeadline.CancelAfter(_timeout - CloseMargin(_timeout));
             work = _work;
             if (_work == 0) _workDone.TrySetResult();
             if (_all == 0) _allDone.TrySetResult();
@@ -167,6 +179,7 @@ internal sealed partial class ShutdownDrain : IHostedLifecycleService, IDisposab
     {
         _stopping.Dispose();
         _end.Dispose();
+        _checkpointDeadline.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: health NOT_SERVING, new calls refused with UNAVAILABLE; {Calls} calls in flight get up to {Seconds:F1} s to finish")]

@@ -33,6 +33,8 @@ internal sealed class ServerMetrics : IDisposable
             new("bgevdb_collection_vectors", "{vector}", "Vectors in the index per collection", c => c.VectorCount),
             new("bgevdb_index_memory_bytes", "By", "Index memory per collection", c => c.GetStatistics().MemoryBytes),
             new("bgevdb_wal_bytes", "By", "Write-ahead log size per collection", c => c.GetStatistics().WalBytes),
+            new("bgevdb_collection_disk_bytes", "By", "Disk bytes per collection: WAL, store generations and their checkpoints",
+                c => c.GetStatistics().DiskBytes),
             new("bgevdb_wal_tail_position", "By", "End of the committed write-ahead log", c => c.GetStatistics().WalTail),
             new("bgevdb_wal_uncheckpointed_bytes", "By", "Write-ahead log bytes past the last checkpoint (replayed at recovery)",
                 c => Math.Max(0, c.GetStatistics().WalTail - c.LastCheckpoint.WalPosition)),

@@ -131,4 +131,47 @@ public sealed class WalTests : IDisposable
             Assert.Equal(Enumerable.Range(0, 9).Select(i => $"d{i}").Append("after"), ids);
         }
     }
+
+    [Fact]
+    public async Task A_new_wal_has_32_MiB_segments_and_truncation_deletes_the_segments_behind_it()
+    {
+        var dir = _dir.Sub("new");
+        await using var wal = FasterLogWal.Open(dir);
+        Assert.Contains("segment-bits=25", File.ReadAllText(Path.Combine(dir, "format")), StringComparison.Ordinal);
+        var big = new string('x', 1 << 20);
+        long position = 0;
+        for (var i = 0; i < 40; i++)   // ~40 MiB: a second 32 MiB segment
+        {
+            position = await wal.AppendAsync(new UpsertEntry([Sample($"d{i}") with { Text = big }]));
+        }
+        Assert.True(File.Exists(Path.Combine(dir, "fasterlog.log.1")), "a second segment after 32 MiB");
+        Assert.False(File.Exists(Path.Combine(dir, "fasterlog.log.2")));
+        await wal.TruncateBeforeAsync(position);
+        var deadline = DateTime.UtcNow.AddSeconds(10);   // FASTER deletes truncated segments in the background
+        while (File.Exists(Path.Combine(dir, "fasterlog.log.0")) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.False(File.Exists(Path.Combine(dir, "fasterlog.log.0")), "the first segment is deleted once the log begins after it");
+        Assert.Equal(["d39"], wal.ReadAll().Select(e => ((UpsertEntry)e.Entry).Documents[0].Id));
+    }
+
+    [Fact]
+    public async Task A_wal_written_before_the_format_file_keeps_its_256_MiB_segments()
+    {
+        var dir = _dir.Sub("legacy");
+        Directory.CreateDirectory(dir);
+        // Written the way the WAL was before wal/format existed: FasterLog with 256 MiB segments, no format file.
+        using (var settings = new FASTER.core.FasterLogSettings(dir) { LogChecksum = FASTER.core.LogChecksumType.PerEntry, PageSizeBits = 22, MemorySizeBits = 24, SegmentSizeBits = 28 })
+        using (var log = new FASTER.core.FasterLog(settings))
+        {
+            for (var i = 0; i < 3; i++) log.Enqueue(WalCodec.Encode(new UpsertEntry([Sample($"old{i}")])));
+            await log.CommitAsync();
+        }
+        Assert.False(File.Exists(Path.Combine(dir, "format")));
+        await using (var wal = FasterLogWal.Open(dir))
+        {
+            Assert.Contains("segment-bits=28", File.ReadAllText(Path.Combine(dir, "format")), StringComparison.Ordinal);
+            await wal.AppendAsync(new UpsertEntry([Sample("new")]));
+        }
+        await using var reopened = FasterLogWal.Open(dir);
+        Assert.Equal(["old0", "old1", "old2", "new"], reopened.ReadAll().Select(e => ((UpsertEntry)e.Entry).Documents[0].Id));
+    }
 }

@@ -14,10 +14,14 @@ public sealed class CheckpointerTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private MemoryState Open(bool truncateWal = false)
+    /// <summary>No store rewrite unless a test asks for one (a threshold far above what the tests write).</summary>
+    internal static readonly StorageOptions NoRewrite = new() { StoreRewriteWalBytes = 1L << 40 };
+
+    private MemoryState Open(StorageOptions? options = null)
     {
         var state = new MemoryState(FasterLogWal.Open(CollectionLayout.WalDirectory(_dir)));
-        state.Attach(new Checkpointer("t", state, CollectionStore.Create(CollectionLayout.StoreDirectory(_dir), CollectionLayout.CheckpointDirectory(_dir)), 0, truncateWal));
+        state.Attach(new Checkpointer("t", state, CollectionStore.Create(CollectionLayout.StoreDirectory(_dir), CollectionLayout.CheckpointDirectory(_dir)), 0,
+            new GenerationInfo(_dir, 0, BaseBytes: 0, CheckpointPosition: null, FallbackPosition: null), options ?? NoRewrite));
         return state;
     }
 
@@ -50,23 +54,20 @@ public sealed class CheckpointerTests : IDisposable
             Assert.Equal((3L, third.WalPosition, 3L), (newest.Sequence, newest.WalPosition, newest.Documents));
             await state.WriteAsync(3, "d");   // after the last checkpoint: only in the WAL
         }
-        var recovered = CollectionRecovery.Open(_dir, "t", wal => new MemoryState(wal), truncateWal: false, NullLogger.Instance);
+        var recovered = CollectionRecovery.Open(_dir, "t", wal => new MemoryState(wal), NullLogger.Instance, NoRewrite);
         await using var _ = recovered;
         Assert.Equal(["a2", "b", "c"], recovered.Loaded.Order());
         Assert.Equal(["d"], recovered.Replayed.Select(r => r.Id));
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Pruning_keeps_the_newest_two_checkpoints_and_truncates_the_wal_only_when_asked(bool truncateWal)
+    [Fact]
+    public async Task Pruning_keeps_the_newest_two_checkpoints_and_never_truncates_the_wal_without_an_older_generation()
     {
-        await using var state = Open(truncateWal);
-        var positions = new List<long>();
+        await using var state = Open(NoRewrite with { KeepWholeWal = false });
         for (var round = 0; round < 4; round++)
         {
             await state.WriteAsync(round, $"r{round}");
-            positions.Add((await state.Checkpointer!.CheckpointAsync(CancellationToken.None))!.WalPosition);
+            await state.Checkpointer!.CheckpointAsync(CancellationToken.None);
         }
         var checkpoints = CollectionLayout.CheckpointDirectory(_dir);
         Assert.Equal([4L, 3], CheckpointManifest.List(checkpoints).Select(m => m.Sequence));
@@ -75,16 +76,32 @@ public sealed class CheckpointerTests : IDisposable
         {
             Assert.Equal(kept, Directory.GetDirectories(Path.Combine(checkpoints, kind)).Select(Path.GetFileName).Order());
         }
+        // Both kept checkpoints share the store's records: only the WAL can rebuild a damaged one.
         var wal = (FasterLogWal)state.Applier.Wal!;
-        Assert.Equal(truncateWal, wal.Truncated);
-        if (truncateWal)
+        Assert.Equal(FasterLogWal.FirstPosition, wal.BeginPosition);
+        Assert.Equal([0], CollectionLayout.Generations(_dir));
+    }
+
+    [Fact]
+    public async Task A_cut_that_fails_half_way_keeps_its_ids_dirty_so_the_next_checkpoint_writes_them()
+    {
+        await using (var state = Open())
         {
-            // Truncated before the older kept checkpoint's position, never past it.
-            Assert.InRange(wal.BeginPosition, positions[1] + 1, positions[2]);
+            await state.WriteAsync(0, "a");
+            await state.WriteAsync(1, "b");
+            await state.WriteAsync(2, "c");
+            state.FailNextCut = true;
+            await Assert.ThrowsAsync<InvalidOperationException>(() => state.Checkpointer!.CheckpointAsync(CancellationToken.None));
+            Assert.Equal(0, state.Checkpointer!.Sequence);
+            await state.WriteAsync(3, "d");
+            var next = (await state.Checkpointer.CheckpointAsync(CancellationToken.None))!;
+            Assert.Equal([0, 1, 2, 3], state.Cuts[^1]);
+            Assert.Equal(1, next.Sequence);
         }
-        else
-        {
-            Assert.Equal(FasterLogWal.FirstPosition, wal.BeginPosition);
-        }
+        // The checkpoint covers the WAL up to its cut: without the failed cut's ids in it, a, b and c would be gone.
+        var recovered = CollectionRecovery.Open(_dir, "t", wal => new MemoryState(wal), NullLogger.Instance, NoRewrite);
+        await using var _ = recovered;
+        Assert.Equal(["a", "b", "c", "d"], recovered.Loaded.Order());
+        Assert.Empty(recovered.Replayed);
     }
 }

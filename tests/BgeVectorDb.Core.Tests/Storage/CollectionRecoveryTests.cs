@@ -43,7 +43,7 @@ public sealed class CollectionRecoveryTests : IDisposable
     private static CollectionStore RecoverLatest(string storeDir, string checkpointDir) =>
         CollectionStore.Recover(storeDir, checkpointDir, CheckpointManifest.ReadVerified(CheckpointManifest.List(checkpointDir)[0].Path).Token);
 
-    private MemoryState Recover() => CollectionRecovery.Open(_dir, "t", wal => new MemoryState(wal), truncateWal: false, NullLogger.Instance);
+    private MemoryState Recover() => CollectionRecovery.Open(_dir, "t", wal => new MemoryState(wal), NullLogger.Instance, CheckpointerTests.NoRewrite);
 
     [Fact]
     public async Task Recovery_loads_the_checkpoint_and_replays_exactly_the_wal_entries_at_and_after_its_position()
@@ -114,7 +114,7 @@ public sealed class CollectionRecoveryTests : IDisposable
             Assert.True(wal.Truncated);
         }
         var created = 0;
-        var ex = Assert.Throws<InvalidDataException>(() => CollectionRecovery.Open(_dir, "t", wal => { created++; return new MemoryState(wal); }, truncateWal: false, NullLogger.Instance));
+        var ex = Assert.Throws<InvalidDataException>(() => CollectionRecovery.Open(_dir, "t", wal => { created++; return new MemoryState(wal); }, NullLogger.Instance, CheckpointerTests.NoRewrite));
         Assert.Contains("no checkpoint manifest found", ex.Message);
         Assert.Contains("was truncated", ex.Message);
         Assert.Equal(0, created);

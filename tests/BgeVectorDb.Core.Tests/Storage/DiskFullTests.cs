@@ -2,6 +2,7 @@ using System.Diagnostics;
 using BgeVectorDb.Common.Errors;
 using BgeVectorDb.Core.Collections;
 using BgeVectorDb.Core.Primitives;
+using BgeVectorDb.Core.Storage;
 using Xunit.Abstractions;
 
 namespace BgeVectorDb.Core.Tests.Storage;
@@ -71,9 +72,15 @@ public sealed class DiskFullTests : IDisposable
             Assert.Equal(ids.Count, c.Count);
             Assert.Empty(c.Get(ids.ToArray(), ReturnFields.Default).Missing);
 
+            // The failed store was dropped, not reopened over its own files (FASTER may still write them); the
+            // snapshot's attempt at a new generation removed what it had written.
+            Assert.Null(c.Checkpointer!.Store);
+            Assert.Equal([0], CollectionLayout.Generations(Path.Combine(data, "collections", "ckpt")));
+
             File.Delete(filler);   // space returns: a checkpoint and a snapshot succeed
             var result = await c.CheckpointAsync().WaitAsync(bound);
             Assert.NotNull(result);
+            Assert.Equal(1, result.Generation);   // written whole into a fresh folder
             Assert.Equal(ids.Count, result.Documents);
             Assert.Equal(1, c.CheckpointSequence);
             var (folder, descriptor) = await catalog.CreateSnapshotAsync("ckpt").WaitAsync(bound);

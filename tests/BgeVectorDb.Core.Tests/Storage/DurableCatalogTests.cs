@@ -161,20 +161,28 @@ public sealed class DurableCatalogTests : IDisposable
     }
 
     [Fact]
-    public async Task Write_count_trigger_checkpoints_and_truncates_the_wal()
+    public async Task Write_count_trigger_checkpoints_and_a_due_store_rewrite_truncates_the_wal_behind_the_older_generation()
     {
-        await using var catalog = OpenCatalog(_dir.Path, NoTimers with { CheckpointEveryWrites = 100, KeepWholeWal = false });
+        // A threshold of one byte: a checkpoint rewrites the store once the WAL since the older generation outgrew it.
+        await using var catalog = OpenCatalog(_dir.Path, NoTimers with { CheckpointEveryWrites = 100, StoreRewriteWalBytes = 1 });
         var c = catalog.Create(new CollectionSpec("a", "none", Dim));
         var begin = c.Wal!.BeginPosition;
-        for (var round = 0; round < 4; round++)
+        for (var round = 0; round < 8; round++)
         {
-            await Fill(c, round * 100, round * 100 + 100);
+            await Fill(c, 0, 100, seed: round);
             var deadline = DateTime.UtcNow.AddSeconds(20);
             while (c.CheckpointSequence < round + 1 && DateTime.UtcNow < deadline) await Task.Delay(50);
         }
-        Assert.True(c.CheckpointSequence >= 3, $"sequence {c.CheckpointSequence}");
+        Assert.True(c.CheckpointSequence >= 7, $"sequence {c.CheckpointSequence}");
         Assert.True(c.Wal.BeginPosition > begin, "WAL was truncated");
-        Assert.Equal(2, CheckpointManifest.List(Path.Combine(CollectionDir("a"), "checkpoints")).Count);
+        // The current generation and its fallback, newest two checkpoints at most each.
+        var generations = CollectionLayout.Generations(CollectionDir("a"));
+        Assert.Equal(2, generations.Count);
+        Assert.True(generations[0] >= 2, $"generation {generations[0]}");
+        foreach (var g in generations)
+        {
+            Assert.InRange(CheckpointManifest.List(CollectionLayout.CheckpointDirectory(CollectionLayout.GenerationDirectory(CollectionDir("a"), g))).Count, 1, 2);
+        }
     }
 
     [Fact]
@@ -207,18 +215,21 @@ public sealed class DurableCatalogTests : IDisposable
     [Fact]
     public async Task No_usable_checkpoint_over_a_truncated_wal_refuses_only_that_collection()
     {
-        await using (var catalog = OpenCatalog(_dir.Path, NoTimers with { KeepWholeWal = false }))
+        await using (var catalog = OpenCatalog(_dir.Path, NoTimers with { StoreRewriteWalBytes = 1 }))
         {
             var c = catalog.Create(new CollectionSpec("a", "none", Dim));
             await Fill(c, 0, 100);
-            await c.CheckpointAsync();
-            await Fill(c, 100, 150);
-            await c.CheckpointAsync();
-            await c.CheckpointAsync();   // the WAL is now truncated
+            await c.CheckpointAsync();   // generation 1
+            await Fill(c, 0, 150, seed: 1);
+            await Fill(c, 0, 150, seed: 2);
+            await c.CheckpointAsync();   // generation 2: the WAL is now truncated behind generation 1
+            Assert.True(((FasterLogWal)c.Wal!).Truncated);
             await Fill(catalog.Create(new CollectionSpec("b", "none", Dim)), 0, 10);
         }
-        var checkpoints = Path.Combine(CollectionDir("a"), "checkpoints");
-        foreach (var (_, path) in CheckpointManifest.List(checkpoints))
+        // Every manifest of every generation damaged.
+        var manifests = Directory.GetFiles(CollectionDir("a"), "manifest-*", SearchOption.AllDirectories);
+        Assert.Equal(2, manifests.Length);
+        foreach (var path in manifests)
         {
             var bytes = File.ReadAllBytes(path);
             bytes[^2] ^= 0x01;

@@ -32,6 +32,10 @@ internal sealed class MemoryState : IDurableState, IAsyncDisposable
 
     public List<long> CompletedPositions { get; } = [];
 
+    /// <summary>When set, the next cut throws half-way through its ids (after writing the first), as a store write
+    /// failing mid-copy would.</summary>
+    public bool FailNextCut { get; set; }
+
     public long Documents
     {
         get
@@ -82,15 +86,21 @@ internal sealed class MemoryState : IDurableState, IAsyncDisposable
 
     public void Attach(Checkpointer checkpointer) => Checkpointer = checkpointer;
 
-    public CutCounts WriteDocuments(IReadOnlyCollection<int> dirty, CollectionStore.Writer writer)
+    public CutCounts WriteDocuments(IReadOnlyCollection<int> dirty, CollectionStore.Writer writer, bool fresh)
     {
         lock (_documents)
         {
             Cuts.Add([.. dirty.Order()]);
+            var written = 0;
             foreach (var id in dirty)
             {
+                if (FailNextCut && written++ == 1)
+                {
+                    FailNextCut = false;
+                    throw new InvalidOperationException("the store write failed mid-cut");
+                }
                 if (_documents.TryGetValue(id, out var doc)) writer.PutDocument(id, doc, "text " + doc, Document.NoMetadata);
-                else writer.DeleteDocument(id);
+                else if (!fresh) writer.DeleteDocument(id);
             }
             return new CutCounts(_documents.Count, 0, _documents.Count == 0 ? 0 : _documents.Keys.Max() + 1);
         }

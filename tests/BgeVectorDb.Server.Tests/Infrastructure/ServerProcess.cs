@@ -44,12 +44,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts the server with the given configuration (as --Key=Value) and waits until it
-    /// listens. Throws with the server's output when it exits or does not listen in time.</summary>
+    /// <summary>Starts the server with the given configuration (as --Key=Value) and extra environment variables, and
+    /// waits until it listens. Throws with the server's output when it exits or does not listen in time.</summary>
     public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> settings, TimeSpan? timeout = null,
-        Func<string, GrpcChannel>? channelFactory = null)
+        Func<string, GrpcChannel>? channelFactory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var server = Launch(dataDirectory, settings);
+        var server = Launch(dataDirectory, settings, environment);
         var finished = await Task.WhenAny(server._listening.Task, server._process.WaitForExitAsync(), Task.Delay(timeout ?? TimeSpan.FromSeconds(90)));
         if (finished != server._listening.Task)
         {
@@ -80,7 +80,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         return (server._process.ExitCode, server.Output, sw.Elapsed);
     }
 
-    private static ServerProcess Launch(string dataDirectory, IReadOnlyDictionary<string, string> settings)
+    private static ServerProcess Launch(string dataDirectory, IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string>? environment = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "bgevectordb-server.dll");
         var psi = new ProcessStartInfo("dotnet")
@@ -105,6 +105,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             if (v != Unset) psi.ArgumentList.Add($"--{k}={v}");
         }
         psi.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var server = new ServerProcess(process);
         process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
