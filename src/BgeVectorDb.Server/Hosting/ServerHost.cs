@@ -82,7 +82,8 @@ public static partial class ServerHost
             // another stream of the connection ends (its unread bytes are returned). A Grpc.Net.Client writer woken by such
             // credit while its own call is ending (e.g. ingest streams ended NOT_FOUND by a collection delete) can send a
             // DATA frame after its own RST_STREAM; Kestrel treats that as a connection error (GOAWAY STREAM_CLOSED) and
-            // every other call on the connection failed with INTERNAL. Memory per stream is still bounded by its window.
+            // every other call on the connection failed with INTERNAL. Cost: unread request bytes buffered per connection are
+            // bounded by 75 MiB instead of 1 MiB (each stream still by its 768 KiB window; a client could open more connections anyway).
             k.Limits.Http2.InitialConnectionWindowSize = (int)Math.Min(int.MaxValue,
                 (long)k.Limits.Http2.MaxStreamsPerConnection * k.Limits.Http2.InitialStreamWindowSize);
             // One limit: Kestrel's default request body cap (30,000,000 bytes) cut unary requests off below
