@@ -103,7 +103,8 @@ internal sealed class CollectionStore : IDisposable
     /// completes a checkpoint whose file writes fail (e.g. the disk is full), so the wait is bounded: it gives up once
     /// the volume stays nearly full, or after <see cref="CheckpointTimeout"/>, with a
     /// <see cref="StoreCheckpointFailedException"/>. After that this store must not be used again (dispose it with
-    /// <see cref="Abandon"/> and reopen from the last good checkpoint).
+    /// <see cref="Abandon"/>; the checkpointer writes a new store generation in a fresh folder, never reopening these
+    /// files while FASTER may still write them).
     /// <paramref name="cancellationToken"/> (e.g. the shutdown deadline) stops the wait with an
     /// <see cref="OperationCanceledException"/>: FASTER's flush cannot be cancelled, so it goes on in the background and
     /// its checkpoint is never used (no manifest names it; the next checkpoint's pruning deletes its files). The store
