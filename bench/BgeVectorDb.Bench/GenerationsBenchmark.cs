@@ -88,7 +88,7 @@ internal static class GenerationsBenchmark
             Console.WriteLine($"  write latency during incrementals: {Latency(u => !Overlaps(u, true) && Overlaps(u, false))}");
             Console.WriteLine($"  write latency otherwise:           {Latency(u => !Overlaps(u, true) && !Overlaps(u, false))}");
             var collectionDir = Path.Combine(dir, "collections", "bench");
-            var stores = CollectionLayout.Generations(collectionDir).Sum(g => CollectionStore.DirectorySize(CollectionLayout.StoreDirectory(CollectionLayout.GenerationDirectory(collectionDir, g))));
+            var stores = CollectionLayout.GenerationsBytes(collectionDir, CollectionLayout.Store);
             Console.WriteLine($"  on disk: WAL {Mb(CollectionStore.DirectorySize(Path.Combine(collectionDir, CollectionLayout.Wal)))}, stores {Mb(stores)} " +
                 $"(generations {string.Join(",", CollectionLayout.Generations(collectionDir))}), whole folder {Mb(CollectionLayout.DiskBytes(collectionDir))}; {c.Count} documents");
             return 0;

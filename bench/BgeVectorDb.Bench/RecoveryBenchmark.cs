@@ -49,7 +49,7 @@ internal static class RecoveryBenchmark
         var collectionDir = Path.Combine(dir, "collections", "bench");
         long Size(string sub) => sub == CollectionLayout.Wal
             ? CollectionStore.DirectorySize(Path.Combine(collectionDir, sub))
-            : CollectionLayout.Generations(collectionDir).Sum(g => CollectionStore.DirectorySize(Path.Combine(CollectionLayout.GenerationDirectory(collectionDir, g), sub)));
+            : CollectionLayout.GenerationsBytes(collectionDir, sub);
         var total = CollectionStore.DirectorySize(collectionDir);
         Console.WriteLine($"  on disk: {Mb(total)} = {total / (double)n:F0} bytes/vector (raw vector {dim * 4} bytes); store {Mb(Size(CollectionLayout.Store))}, checkpoints {Mb(Size(CollectionLayout.Checkpoints))}, wal {Mb(Size(CollectionLayout.Wal))} (generations {string.Join(",", CollectionLayout.Generations(collectionDir))})");
 

@@ -27,6 +27,14 @@ internal static class CollectionLayout
     public static string GenerationDirectory(string collectionDirectory, int number) =>
         number == 0 ? collectionDirectory : Path.Combine(collectionDirectory, GenerationPrefix + number.ToString("D6", CultureInfo.InvariantCulture));
 
+    /// <summary>The checkpoint manifests of generation <paramref name="number"/>, newest first.</summary>
+    public static IReadOnlyList<(long Sequence, string Path)> Manifests(string collectionDirectory, int number) =>
+        CheckpointManifest.List(CheckpointDirectory(GenerationDirectory(collectionDirectory, number)));
+
+    /// <summary>Bytes of one part (<see cref="Store"/> or <see cref="Checkpoints"/>) summed over every generation present.</summary>
+    public static long GenerationsBytes(string collectionDirectory, string part) =>
+        Generations(collectionDirectory).Sum(n => CollectionStore.DirectorySize(Path.Combine(GenerationDirectory(collectionDirectory, n), part)));
+
     /// <summary>Generations present, newest first (generation 0 when its <c>store/</c> or <c>checkpoints/</c> exists).</summary>
     public static IReadOnlyList<int> Generations(string collectionDirectory)
     {

@@ -74,13 +74,13 @@ internal static partial class CollectionRecovery
                 // A new, empty generation. Generations without a manifest never held a checkpoint (a crash before the
                 // first one): nothing in them is needed. Damaged ones stay until the first checkpoint writes the next
                 // generation.
-                foreach (var empty in generations.Where(n => CheckpointManifest.List(CollectionLayout.CheckpointDirectory(CollectionLayout.GenerationDirectory(directory, n))).Count == 0))
+                foreach (var empty in generations.Where(n => CollectionLayout.Manifests(directory, n).Count == 0))
                 {
                     CollectionLayout.DeleteGeneration(directory, empty);
                 }
                 var number = CollectionLayout.NextGeneration(directory);
                 var folder = CollectionLayout.GenerationDirectory(directory, number);
-                var sequence = generations.SelectMany(n => CheckpointManifest.List(CollectionLayout.CheckpointDirectory(CollectionLayout.GenerationDirectory(directory, n))))
+                var sequence = generations.SelectMany(n => CollectionLayout.Manifests(directory, n))
                     .Select(m => m.Sequence).DefaultIfEmpty(0).Max();
                 var store = CollectionStore.Create(CollectionLayout.StoreDirectory(folder), CollectionLayout.CheckpointDirectory(folder), checkpointTimeout);
                 state.Attach(new Checkpointer(name, state, store, sequence,
@@ -108,7 +108,7 @@ internal static partial class CollectionRecovery
     {
         foreach (var number in olderGenerations)
         {
-            foreach (var (_, path) in CheckpointManifest.List(CollectionLayout.CheckpointDirectory(CollectionLayout.GenerationDirectory(directory, number))))
+            foreach (var (_, path) in CollectionLayout.Manifests(directory, number))
             {
                 try
                 {

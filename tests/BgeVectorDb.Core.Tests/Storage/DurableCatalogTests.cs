@@ -15,7 +15,7 @@ namespace BgeVectorDb.Core.Tests.Storage;
 public sealed class DurableCatalogTests : IDisposable
 {
     private const int Dim = 8;
-    private static readonly StorageOptions NoTimers = new() { CheckpointIntervalSeconds = 0, CheckpointEveryWrites = 0, CheckpointOnShutdown = false };
+    internal static readonly StorageOptions NoTimers = new() { CheckpointIntervalSeconds = 0, CheckpointEveryWrites = 0, CheckpointOnShutdown = false };
     private readonly TempDirectory _dir = new("bgevdb-store", create: false);
 
     public void Dispose() => _dir.Dispose();
@@ -44,11 +44,13 @@ public sealed class DurableCatalogTests : IDisposable
     private static string Results(Collection c) => string.Join("\n", Enumerable.Range(0, 10).Select(q =>
         string.Join(",", c.SearchByVector(Query(q), new SearchOptions(10)).Hits.Select(h => $"{h.Id}:{h.Score:F6}"))));
 
-    private static async Task Fill(Collection c, int from, int to, int seed = 0)
+    /// <summary>Upserts documents <paramref name="from"/> to <paramref name="to"/> in batches of 50; <paramref name="pad"/>
+    /// is appended to each text.</summary>
+    internal static async Task Fill(Collection c, int from, int to, int seed = 0, string? pad = null)
     {
         for (var i = from; i < to; i += 50)
         {
-            await c.UpsertAsync(Enumerable.Range(i, Math.Min(50, to - i)).Select(j => Doc(j, seed)).ToArray());
+            await c.UpsertAsync(Enumerable.Range(i, Math.Min(50, to - i)).Select(j => Doc(j, seed)).Select(d => pad is null ? d : d with { Text = d.Text + pad }).ToArray());
         }
     }
 
@@ -181,7 +183,7 @@ public sealed class DurableCatalogTests : IDisposable
         Assert.True(generations[0] >= 2, $"generation {generations[0]}");
         foreach (var g in generations)
         {
-            Assert.InRange(CheckpointManifest.List(CollectionLayout.CheckpointDirectory(CollectionLayout.GenerationDirectory(CollectionDir("a"), g))).Count, 1, 2);
+            Assert.InRange(CollectionLayout.Manifests(CollectionDir("a"), g).Count, 1, 2);
         }
     }
 

@@ -64,32 +64,51 @@ public sealed class ShutdownCheckpointTests : IDisposable
         Assert.Equal(0, reopened.Get("slow").CheckpointSequence);   // no manifest names the abandoned checkpoint: the WAL was replayed
     }
 
-    [Fact]
-    public async Task A_checkpoint_whose_cut_is_stuck_on_the_disk_at_the_deadline_is_left_running_and_its_collection_unclosed()
+    private static readonly EngineLimits BigTexts = new() { MaxTextLength = 1 << 20 };
+
+    /// <summary>A catalog whose collection "big" sits on a store where every write takes 1 s, holding 40 documents of
+    /// 1 MB: a cut overflows the store's 32 MB in memory, so copying it waits for page flushes (a phase that cannot be
+    /// cancelled).</summary>
+    private async Task<(CollectionCatalog Catalog, Collection Big)> OpenBigOnSlowDiskAsync(StorageOptions storage, ListLogger logger)
     {
-        // 40 documents of 1 MB: the cut overflows the store's 32 MB in memory, so copying it waits for page flushes,
-        // each 1 s on this disk (a phase that cannot be cancelled).
-        var logger = new ListLogger();
         SlowStore("big", TimeSpan.FromSeconds(1));
-        var limits = new EngineLimits { MaxTextLength = 1 << 20 };
-        var catalog = CollectionCatalog.Open(_dir.Path, FixedModelProvider.None, limits, logger, OnShutdownOnly);
+        var catalog = CollectionCatalog.Open(_dir.Path, FixedModelProvider.None, BigTexts, logger, storage);
         var big = catalog.Create(new CollectionSpec("big", "none", Dim));
         var text = new string('x', 1 << 20);
         for (var i = 0; i < 40; i++) await big.UpsertAsync([Doc(i, text)]);
+        return (catalog, big);
+    }
+
+    /// <summary>Closes with a 0.3 s checkpoint deadline: the close returns within 1.5 s, names "big" with
+    /// <paramref name="how"/> and says it was left unclosed.</summary>
+    private static async Task CloseAtDeadlineLeavingBigUnclosedAsync(CollectionCatalog catalog, ListLogger logger, string how)
+    {
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var sw = Stopwatch.StartNew();
         await catalog.CloseAsync(deadline.Token);
         var closed = sw.Elapsed;
         Assert.True(closed < TimeSpan.FromSeconds(1.5), $"closing took {closed}, the deadline was 0.3 s\n{string.Join("\n", logger.Lines)}");
-        Assert.Contains(logger.Lines, l => l.StartsWith("Warning: Collection big: the shutdown checkpoint did not finish by the shutdown deadline and was still running", StringComparison.Ordinal));
+        Assert.Contains(logger.Lines, l => l.StartsWith("Warning: Collection big: the shutdown checkpoint did not finish by the shutdown deadline and " + how, StringComparison.Ordinal));
         Assert.Contains(logger.Lines, l => l.StartsWith("Warning: Collection big: its WAL and store were not closed", StringComparison.Ordinal));
+    }
 
-        // In a server the process exits now. Here the abandoned checkpoint ends by itself (its flush wait is cancelled),
-        // then the collection closes and reopens with every document.
+    /// <summary>In a server the process exits after the close. Here the abandoned checkpoint ends by itself (its flush
+    /// wait is cancelled), then the collection closes and reopens with every document.</summary>
+    private async Task ReopenBigWithEveryDocumentAsync(Collection big, ListLogger logger)
+    {
         await big.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
         CollectionStore.DeviceHook = null;
-        await using var reopened = CollectionCatalog.Open(_dir.Path, FixedModelProvider.None, limits, logger, OnShutdownOnly);
+        await using var reopened = CollectionCatalog.Open(_dir.Path, FixedModelProvider.None, BigTexts, logger, OnShutdownOnly);
         Assert.Equal(40, reopened.Get("big").Count);
+    }
+
+    [Fact]
+    public async Task A_checkpoint_whose_cut_is_stuck_on_the_disk_at_the_deadline_is_left_running_and_its_collection_unclosed()
+    {
+        var logger = new ListLogger();
+        var (catalog, big) = await OpenBigOnSlowDiskAsync(OnShutdownOnly, logger);
+        await CloseAtDeadlineLeavingBigUnclosedAsync(catalog, logger, "was still running");
+        await ReopenBigWithEveryDocumentAsync(big, logger);
     }
 
     [Fact]
@@ -98,25 +117,9 @@ public sealed class ShutdownCheckpointTests : IDisposable
         // As above, but the stuck cut belongs to the write-count checkpoint (every 40 writes) already running when the
         // catalog closes.
         var logger = new ListLogger();
-        SlowStore("big", TimeSpan.FromSeconds(1));
-        var limits = new EngineLimits { MaxTextLength = 1 << 20 };
-        var storage = OnShutdownOnly with { CheckpointEveryWrites = 40 };
-        var catalog = CollectionCatalog.Open(_dir.Path, FixedModelProvider.None, limits, logger, storage);
-        var big = catalog.Create(new CollectionSpec("big", "none", Dim));
-        var text = new string('x', 1 << 20);
-        for (var i = 0; i < 40; i++) await big.UpsertAsync([Doc(i, text)]);
+        var (catalog, big) = await OpenBigOnSlowDiskAsync(OnShutdownOnly with { CheckpointEveryWrites = 40 }, logger);
         await Task.Delay(600);   // the loop looks every 250 ms; the cut then takes seconds
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        var sw = Stopwatch.StartNew();
-        await catalog.CloseAsync(deadline.Token);
-        var closed = sw.Elapsed;
-        Assert.True(closed < TimeSpan.FromSeconds(1.5), $"closing took {closed}, the deadline was 0.3 s\n{string.Join("\n", logger.Lines)}");
-        Assert.Contains(logger.Lines, l => l.StartsWith("Warning: Collection big: the shutdown checkpoint did not finish by the shutdown deadline and was not started", StringComparison.Ordinal));
-        Assert.Contains(logger.Lines, l => l.StartsWith("Warning: Collection big: its WAL and store were not closed", StringComparison.Ordinal));
-
-        await big.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
-        CollectionStore.DeviceHook = null;
-        await using var reopened = CollectionCatalog.Open(_dir.Path, FixedModelProvider.None, limits, logger, OnShutdownOnly);
-        Assert.Equal(40, reopened.Get("big").Count);
+        await CloseAtDeadlineLeavingBigUnclosedAsync(catalog, logger, "was not started");
+        await ReopenBigWithEveryDocumentAsync(big, logger);
     }
 }

@@ -11,25 +11,14 @@ namespace BgeVectorDb.Core.Tests.Storage;
 public sealed class StoreGenerationTests(ITestOutputHelper output) : IDisposable
 {
     private const int Dim = 8;
-    private static readonly StorageOptions NoTimers = new() { CheckpointIntervalSeconds = 0, CheckpointEveryWrites = 0, CheckpointOnShutdown = false };
+    private static readonly StorageOptions NoTimers = DurableCatalogTests.NoTimers;
     private readonly TempDirectory _dir = new("bgevdb-generations", create: false);
 
     public void Dispose() => _dir.Dispose();
 
     private string CollectionDir(string name) => Path.Combine(_dir.Path, "collections", name);
 
-    private static async Task Fill(Collection c, int from, int to, int seed = 0, string? pad = null)
-    {
-        for (var i = from; i < to; i += 50)
-        {
-            await c.UpsertAsync(Enumerable.Range(i, Math.Min(50, to - i)).Select(j => Padded(DurableCatalogTests.Doc(j, seed), pad)).ToArray());
-        }
-    }
-
-    private static Document Padded(Document d, string? pad) => pad is null ? d : d with { Text = d.Text + pad };
-
-    private static long StoreBytes(string collectionDir) => CollectionLayout.Generations(collectionDir)
-        .Sum(g => CollectionStore.DirectorySize(CollectionLayout.StoreDirectory(CollectionLayout.GenerationDirectory(collectionDir, g))));
+    private static Task Fill(Collection c, int from, int to, int seed = 0, string? pad = null) => DurableCatalogTests.Fill(c, from, to, seed, pad);
 
     [Fact]
     public async Task A_flipped_bit_in_the_current_store_is_rebuilt_from_the_older_generation_and_the_kept_wal()
@@ -98,7 +87,7 @@ public sealed class StoreGenerationTests(ITestOutputHelper output) : IDisposable
                 await c.CheckpointAsync();
             }
             Assert.Equal(Docs, c.Count);
-            return (c.Wal!.SizeBytes, StoreBytes(CollectionDir(name)), CollectionLayout.Generations(CollectionDir(name)));
+            return (c.Wal!.SizeBytes, CollectionLayout.GenerationsBytes(CollectionDir(name), CollectionLayout.Store), CollectionLayout.Generations(CollectionDir(name)));
         }
         var bounded = await Run("bounded", NoTimers with { StoreRewriteWalBytes = 256 << 10 });
         var whole = await Run("whole", NoTimers with { StoreRewriteWalBytes = 1L << 40 });
